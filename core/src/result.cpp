@@ -1,0 +1,35 @@
+#include "router/core/result.hpp"
+
+namespace router::core {
+
+const char* error_code_name(ErrorCode code) noexcept {
+  switch (code) {
+    case ErrorCode::invalid_argument: return "INVALID_ARGUMENT";
+    case ErrorCode::unauthenticated: return "UNAUTHENTICATED";
+    case ErrorCode::permission_denied: return "PERMISSION_DENIED";
+    case ErrorCode::not_found: return "NOT_FOUND";
+    case ErrorCode::conflict: return "CONFLICT";
+    case ErrorCode::payload_too_large: return "PAYLOAD_TOO_LARGE";
+    case ErrorCode::unsupported_media: return "UNSUPPORTED_MEDIA_TYPE";
+    case ErrorCode::unavailable: return "UNAVAILABLE";
+    case ErrorCode::internal: return "INTERNAL";
+  }
+  return "INTERNAL";
+}
+
+int error_code_http_status(ErrorCode code) noexcept {
+  switch (code) {
+    case ErrorCode::invalid_argument: return 400;
+    case ErrorCode::unauthenticated: return 401;
+    case ErrorCode::permission_denied: return 403;
+    case ErrorCode::not_found: return 404;
+    case ErrorCode::conflict: return 409;
+    case ErrorCode::payload_too_large: return 413;
+    case ErrorCode::unsupported_media: return 415;
+    case ErrorCode::unavailable: return 503;
+    case ErrorCode::internal: return 500;
+  }
+  return 500;
+}
+
+}  // namespace router::core

@@ -1,0 +1,154 @@
+#include "daemon/daemon.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <filesystem>
+#include <thread>
+
+#include "adapters/http/api.hpp"
+#include "adapters/http/server.hpp"
+#include "daemon/logging.hpp"
+#include "daemon/systemd_notify.hpp"
+
+namespace router::daemon {
+
+namespace asio = boost::asio;
+
+struct Daemon::State {
+  explicit State(Config c)
+      : config(std::move(c)),
+        io(static_cast<int>(config.server.threads)),
+        signals(io, SIGTERM, SIGINT, SIGHUP),
+        watchdog(io),
+        server(io, config.server, [this](adapters::http::Request request, adapters::http::Respond respond) {
+          api.handle(std::move(request), std::move(respond));
+        }) {}
+
+  Config config;
+  asio::io_context io;
+  asio::signal_set signals;
+  asio::steady_timer watchdog;
+  adapters::http::Api api;
+  adapters::http::Server server;
+  bool stopping = false;
+
+  void wait_for_signal() {
+    signals.async_wait([this](const boost::system::error_code& ec, int signal) {
+      if (ec) {
+        return;
+      }
+      if (signal == SIGHUP) {
+        reload();
+        wait_for_signal();
+        return;
+      }
+      stop(signal == SIGTERM ? "SIGTERM" : "SIGINT");
+    });
+  }
+
+  void reload() {
+    systemd::notify_reloading();
+    if (config.path == "<defaults>") {
+      spdlog::warn("reload: running on the embedded defaults (no --config): nothing to re-read");
+      systemd::notify_ready();
+      return;
+    }
+    spdlog::info("reload: reading {}", config.path);
+    ConfigResult result = load_config_file(config.path);
+    if (!result.config) {
+      for (const ConfigError& error : result.errors) {
+        spdlog::error("reload rejected, keeping the running configuration: {}", error.to_string());
+      }
+      systemd::notify_ready();
+      return;
+    }
+    // Settings that need a restart are kept as they are, and said so.
+    const Config& next = *result.config;
+    if (next.server.listen_host != config.server.listen_host || next.server.listen_port != config.server.listen_port ||
+        next.server.threads != config.server.threads || next.storage.dir != config.storage.dir) {
+      spdlog::warn("reload: server.listen, server.threads and storage.dir take effect only after a restart");
+    }
+    config.log = next.log;
+    config.rules = next.rules;
+    config.tokens = next.tokens;
+    config.sources = next.sources;
+    configure_logging(config.log);
+    spdlog::info("reload: done ({} routes, {} queues, {} agents, {} sources, {} tokens)", config.rules.routes.size(),
+                 config.rules.queues.size(), config.rules.agents.size(), config.sources.size(), config.tokens.size());
+    systemd::notify_ready();
+  }
+
+  void stop(const char* why) {
+    if (stopping) {
+      return;
+    }
+    stopping = true;
+    spdlog::info("stopping on {}: draining in-flight requests", why);
+    systemd::notify_stopping();
+    api.set_ready(false);
+    signals.cancel();
+    watchdog.cancel();
+    server.drain([this] {
+      spdlog::info("stopped");
+      io.stop();
+    });
+  }
+
+  void start_watchdog(std::chrono::microseconds interval) {
+    systemd::notify_watchdog();
+    watchdog.expires_after(interval);
+    watchdog.async_wait([this, interval](const boost::system::error_code& ec) {
+      if (!ec && !stopping) {
+        start_watchdog(interval);
+      }
+    });
+  }
+};
+
+Daemon::Daemon(Config config) : state_(std::make_unique<State>(std::move(config))) {}
+
+Daemon::~Daemon() = default;
+
+int Daemon::run() {
+  State& s = *state_;
+  std::error_code fs_error;
+  std::filesystem::create_directories(s.config.storage.dir, fs_error);
+  if (fs_error) {
+    spdlog::critical("cannot create storage.dir \"{}\": {}", s.config.storage.dir, fs_error.message());
+    return 1;
+  }
+  std::uint16_t port = 0;
+  try {
+    port = s.server.listen();
+  } catch (const std::system_error& e) {
+    spdlog::critical("{}: {}", e.what(), e.code().message());
+    return 1;
+  }
+  s.server.start();
+  s.wait_for_signal();
+  spdlog::info("listening on {}:{} (config {}, {} thread(s))", s.config.server.listen_host, port, s.config.path,
+               s.config.server.threads);
+  s.api.set_ready(true);
+  systemd::notify_ready();
+  spdlog::info("ready");
+  if (auto interval = systemd::watchdog_ping_interval()) {
+    spdlog::info("systemd watchdog enabled: pinging every {} ms", interval->count() / 1000);
+    s.start_watchdog(*interval);
+  }
+
+  std::vector<std::thread> workers;
+  for (unsigned i = 1; i < s.config.server.threads; ++i) {
+    workers.emplace_back([&s] { s.io.run(); });
+  }
+  s.io.run();
+  for (auto& worker : workers) {
+    worker.join();
+  }
+  return 0;
+}
+
+}  // namespace router::daemon
