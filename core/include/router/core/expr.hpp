@@ -1,0 +1,83 @@
+// The rule expression language (SPEC §4.3): literals, paths under `escalation.` and `agent.`,
+// == != < <= > >= in contains, and/or/not, parentheses. Compiled once, type-checked at compile
+// time, evaluated over a flat node array without allocating.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "router/core/model.hpp"
+#include "router/core/result.hpp"
+#include "router/core/symbols.hpp"
+
+namespace router::core {
+
+// A compile error with its position inside the expression text (1-based).
+struct ExpressionError {
+  std::uint32_t line = 1;
+  std::uint32_t column = 1;
+  std::string message;
+};
+
+// What an expression may refer to: routes see only the escalation; queue rules see both.
+enum class ExpressionScope : std::uint8_t { escalation_only, escalation_and_agent };
+
+struct EvalContext {
+  const Escalation* escalation = nullptr;
+  const Agent* agent = nullptr;
+  TimestampMs now = 0;
+  const SymbolTable* symbols = nullptr;
+};
+
+class Expression {
+ public:
+  Expression() = default;
+
+  // Compiles `text`; string literals are interned into `symbols` so comparisons with interned
+  // fields are integer compares.
+  static Result<Expression> compile(std::string_view text, ExpressionScope scope, SymbolTable& symbols,
+                                    ExpressionError* error_out = nullptr);
+
+  bool evaluate(const EvalContext& context) const;
+  const std::string& text() const { return text_; }
+  bool is_constant_true() const { return constant_true_; }
+  bool uses_agent() const { return uses_agent_; }
+
+  // The compiled form, for the parser and evaluator (expr.cpp).
+  enum class Op : std::uint8_t { literal, field, attribute, list, and_, or_, not_, eq, ne, lt, le, gt, ge, in, contains };
+  enum class Field : std::uint8_t {
+    esc_id, esc_workspace, esc_conversation, esc_source, esc_priority, esc_reason, esc_language, esc_skills,
+    esc_wait_seconds, esc_contact_id, esc_contact_name,
+    agent_id, agent_name, agent_skills, agent_languages, agent_capacity, agent_load, agent_status,
+  };
+  enum class AttributeRoot : std::uint8_t { escalation, contact, agent };
+  enum class LiteralKind : std::uint8_t { null, boolean, number, string };
+  struct Node {
+    Op op = Op::literal;
+    std::uint32_t a = 0;  // child, literal index, field, or attribute-name index
+    std::uint32_t b = 0;  // second child; for lists: element count (children are a..a+b in `lists_`)
+  };
+  struct Literal {
+    LiteralKind kind = LiteralKind::null;
+    bool boolean = false;
+    double number = 0;
+    std::string text;
+    Symbol symbol = no_symbol;
+  };
+
+ private:
+  friend class ExpressionCompiler;
+  friend class ExpressionEvaluator;
+  std::string text_;
+  std::vector<Node> nodes_;  // root is the last node
+  std::vector<Literal> literals_;
+  std::vector<std::uint32_t> lists_;  // literal indexes of list literals
+  std::vector<std::string> attribute_names_;
+  std::vector<AttributeRoot> attribute_roots_;
+  bool constant_true_ = false;
+  bool uses_agent_ = false;
+};
+
+}  // namespace router::core

@@ -1,0 +1,130 @@
+// The domain's state: agents and escalations as the core keeps them (SPEC §4.1, §4.2).
+// Names that repeat across many objects are interned Symbols; indexes are plain integers.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "router/core/rules.hpp"
+#include "router/core/symbols.hpp"
+#include "router/core/time.hpp"
+
+namespace router::core {
+
+using AgentIndex = std::uint32_t;
+using EscalationIndex = std::uint32_t;
+inline constexpr std::uint32_t no_index = 0xFFFFFFFFu;
+
+enum class EscalationStatus : std::uint8_t { queued, offered, assigned, taken_over, released, resolved, failed, cancelled };
+const char* escalation_status_name(EscalationStatus status) noexcept;
+std::optional<EscalationStatus> parse_escalation_status(std::string_view text) noexcept;
+inline bool is_open(EscalationStatus s) noexcept { return s <= EscalationStatus::taken_over; }
+// Holding an agent's capacity: offered (reserved), assigned, taken over.
+inline bool holds_agent(EscalationStatus s) noexcept {
+  return s == EscalationStatus::offered || s == EscalationStatus::assigned || s == EscalationStatus::taken_over;
+}
+
+struct Agent {
+  std::string id;
+  std::string name;
+  std::string avatar;
+  std::vector<Symbol> workspaces;  // sorted
+  std::vector<Symbol> skills;
+  std::vector<Symbol> languages;
+  std::uint32_t capacity = 1;
+  AgentStatus status = AgentStatus::offline;
+  Attributes attributes;
+  std::vector<std::pair<std::string, std::string>> external_ids;
+  bool from_config = false;  // defined in the config file (a reload may remove it)
+  bool removed = false;      // no longer defined: takes no new work
+
+  // Runtime
+  std::uint32_t load = 0;  // escalations it holds: offered, assigned, taken over
+  TimestampMs last_assigned_at = 0;
+  std::uint32_t missed_offers = 0;   // consecutive
+  std::uint64_t disconnect_generation = 0;  // bumps on every disconnect, to match grace timers
+  TimestampMs disconnected_at = -1;  // -1: connected (or never disconnected)
+
+  bool member_of(Symbol workspace) const;
+};
+
+struct Contact {
+  std::string id;
+  std::string name;
+  Attributes attributes;
+};
+
+enum class MessageRole : std::uint8_t { customer, agent, system };
+const char* message_role_name(MessageRole role) noexcept;
+
+struct Message {
+  MessageRole role = MessageRole::customer;
+  std::string agent_id;
+  std::string text;
+  TimestampMs at = 0;
+};
+
+// One routing decision, kept on the escalation: what operators read to learn why.
+struct Decision {
+  TimestampMs at = 0;
+  std::string action;  // "routed", "offered", "assigned", "queued", "requeued", "step", ...
+  std::string route;   // the route that matched
+  std::string queue;
+  std::int32_t step = -1;  // index of the active [[queues.steps]] entry, -1 for the base rule
+  std::string agent;       // the chosen agent, if any
+  std::string reason;      // why, in words
+  struct Candidate {
+    std::string agent;
+    std::string verdict;  // "chosen", or why it lost
+  };
+  std::vector<Candidate> candidates;  // the ones examined, at most a few
+  std::uint32_t not_examined = 0;     // eligible-ranked agents after the winner, not examined
+};
+
+struct Escalation {
+  std::string id;
+  Symbol workspace = no_symbol;
+  std::string conversation_id;
+  Symbol source = no_symbol;
+  std::string external_id;
+  Contact contact;
+  std::string reason;
+  std::int32_t priority = 0;
+  Symbol language = no_symbol;
+  std::vector<Symbol> skills;
+  Attributes attributes;
+  EscalationStatus status = EscalationStatus::queued;
+  Symbol queue = no_symbol;  // no_symbol while no route matches
+  std::int32_t route = -1;   // index of the matching route
+  AgentIndex assignee = no_index;  // while offered: the agent it is offered to
+  AgentIndex taken_over_by = no_index;
+  bool ai_enabled = true;
+  std::uint64_t version = 1;
+  TimestampMs created_at = 0;
+  TimestampMs queued_at = 0;  // kept across requeues: order in the queue
+  TimestampMs offered_at = 0;
+  TimestampMs assigned_at = -1;
+  TimestampMs closed_at = -1;
+  std::string resolution;
+  bool front_of_line = false;  // requeued after its agent vanished while taken over
+  std::int32_t step = -1;      // active step of its queue
+  std::vector<AgentIndex> excluded;  // rejected or missed this escalation
+  bool agent_replied = false;        // since assignment (reply_timeout)
+  std::deque<Message> messages;
+  std::vector<Decision> trail;
+
+  // Queue updates sent to the customer: the last position/wait and when.
+  std::int32_t sent_position = -1;
+  std::int32_t sent_wait_minutes = -1;
+  TimestampMs sent_update_at = -1;
+  // From an external queue (inbound escalationQueueUpdate).
+  std::int32_t external_position = -1;
+  std::int32_t external_wait_minutes = -1;
+  std::uint64_t queue_seq = 0;  // tie-breaker in queue order, unique
+};
+
+}  // namespace router::core

@@ -1,0 +1,33 @@
+// Interned strings: low-cardinality names (workspaces, queues, skills, languages, sources) become
+// small integers, so comparisons in rules are integer compares and escalations stay small.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace router::core {
+
+using Symbol = std::uint32_t;
+inline constexpr Symbol no_symbol = 0xFFFFFFFFu;
+
+class SymbolTable {
+ public:
+  Symbol intern(std::string_view text);
+  // The symbol of `text` if it was interned, else no_symbol. Never adds.
+  Symbol find(std::string_view text) const;
+  std::string_view name(Symbol symbol) const { return symbol == no_symbol ? std::string_view{} : names_[symbol]; }
+  std::size_t size() const { return names_.size(); }
+
+ private:
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  };
+  std::vector<std::string> names_;
+  std::unordered_map<std::string, Symbol, Hash, std::equal_to<>> index_;
+};
+
+}  // namespace router::core

@@ -1,0 +1,195 @@
+#include <gtest/gtest.h>
+
+#include "router/core/expr.hpp"
+
+namespace router::core {
+namespace {
+
+class ExpressionTest : public ::testing::Test {
+ protected:
+  ExpressionTest() {
+    escalation.id = "01ESC";
+    escalation.workspace = symbols.intern("ws-1");
+    escalation.conversation_id = "conv-42";
+    escalation.source = symbols.intern("widget-main");
+    escalation.priority = 2;
+    escalation.reason = "3x gate failure";
+    escalation.language = symbols.intern("vi");
+    escalation.skills = {symbols.intern("billing"), symbols.intern("refunds")};
+    escalation.queued_at = 1'000'000;
+    escalation.contact.id = "cust-7";
+    escalation.contact.name = "Nguyen Van A";
+    escalation.contact.attributes = {{"tier", std::string("vip")}, {"orders", 12.0}};
+    escalation.attributes = {{"channel", std::string("chat")}, {"tags", std::vector<Scalar>{std::string("a"), 3.0}},
+                             {"urgent", true}};
+    agent.id = "a-1";
+    agent.name = "Minh";
+    agent.skills = {symbols.intern("billing")};
+    agent.languages = {symbols.intern("vi"), symbols.intern("en")};
+    agent.capacity = 3;
+    agent.load = 1;
+    agent.status = AgentStatus::available;
+    agent.attributes = {{"team", std::string("north")}, {"senior", true}};
+  }
+
+  bool eval(const std::string& text, ExpressionScope scope = ExpressionScope::escalation_and_agent) {
+    auto compiled = Expression::compile(text, scope, symbols);
+    EXPECT_TRUE(compiled.ok()) << text << ": " << (compiled.ok() ? "" : compiled.error().message);
+    if (!compiled.ok()) {
+      return false;
+    }
+    EvalContext context{&escalation, &agent, 1'061'500, &symbols};
+    return compiled->evaluate(context);
+  }
+
+  ExpressionError compile_error(const std::string& text, ExpressionScope scope = ExpressionScope::escalation_and_agent) {
+    ExpressionError error;
+    auto compiled = Expression::compile(text, scope, symbols, &error);
+    EXPECT_FALSE(compiled.ok()) << text;
+    return error;
+  }
+
+  SymbolTable symbols;
+  Escalation escalation;
+  Agent agent;
+};
+
+TEST_F(ExpressionTest, TheSpecExamplesMatch) {
+  EXPECT_TRUE(eval(R"(escalation.priority >= 2 and "billing" in escalation.skills)"));
+  EXPECT_TRUE(eval(R"("billing" in agent.skills and escalation.language in agent.languages)"));
+  EXPECT_TRUE(eval("escalation.language in agent.languages"));
+  EXPECT_TRUE(eval("true"));
+}
+
+TEST_F(ExpressionTest, ComparesNumbersStringsAndBooleans) {
+  EXPECT_TRUE(eval("escalation.priority == 2"));
+  EXPECT_FALSE(eval("escalation.priority != 2"));
+  EXPECT_TRUE(eval("escalation.priority < 3 and escalation.priority > 1.5"));
+  EXPECT_TRUE(eval("escalation.priority <= 2 and escalation.priority >= -1"));
+  EXPECT_TRUE(eval(R"(escalation.workspaceId == "ws-1")"));
+  EXPECT_TRUE(eval(R"(escalation.source == "widget-main" and escalation.conversationId == "conv-42")"));
+  EXPECT_TRUE(eval(R"(escalation.contact.id == "cust-7" and escalation.contact.name == "Nguyen Van A")"));
+  EXPECT_TRUE(eval(R"(agent.id == "a-1" and agent.name == "Minh" and agent.status == "available")"));
+  EXPECT_TRUE(eval("agent.load < agent.capacity"));
+  EXPECT_TRUE(eval(R"("a" < "b")"));
+  EXPECT_FALSE(eval("false"));
+}
+
+TEST_F(ExpressionTest, WaitSecondsCountsFromTheQueuedTime) {
+  EXPECT_TRUE(eval("escalation.waitSeconds == 61"));
+  EXPECT_TRUE(eval("escalation.waitSeconds >= 60"));
+}
+
+TEST_F(ExpressionTest, InAndContainsWorkOnListsAndStrings) {
+  EXPECT_TRUE(eval(R"(escalation.skills contains "refunds")"));
+  EXPECT_FALSE(eval(R"("shipping" in escalation.skills)"));
+  EXPECT_FALSE(eval(R"("never-interned-anywhere" in escalation.skills)"));
+  EXPECT_TRUE(eval(R"(escalation.language in ["en", "vi"])"));
+  EXPECT_TRUE(eval(R"(escalation.priority in [1, 2, 3])"));
+  EXPECT_TRUE(eval(R"("gate" in escalation.reason)"));
+  EXPECT_TRUE(eval(R"(escalation.reason contains "failure")"));
+  EXPECT_FALSE(eval("escalation.priority in []"));
+}
+
+TEST_F(ExpressionTest, AttributesAreDynamicAndMissingOnesNeverMatch) {
+  EXPECT_TRUE(eval(R"(escalation.contact.attributes.tier == "vip")"));
+  EXPECT_TRUE(eval("escalation.contact.attributes.orders > 10"));
+  EXPECT_TRUE(eval(R"(escalation.attributes.channel == "chat")"));
+  EXPECT_TRUE(eval(R"("a" in escalation.attributes.tags and 3 in escalation.attributes.tags)"));
+  EXPECT_TRUE(eval("escalation.attributes.urgent"));
+  EXPECT_TRUE(eval(R"(agent.attributes.team == "north" and agent.attributes.senior)"));
+  EXPECT_TRUE(eval("escalation.attributes.missing == null"));
+  EXPECT_FALSE(eval(R"(escalation.attributes.missing == "x")"));
+  EXPECT_FALSE(eval("escalation.attributes.missing > 1"));
+  EXPECT_FALSE(eval("not escalation.attributes.missing"));
+  EXPECT_FALSE(eval(R"(escalation.attributes.channel > 5)"));
+}
+
+TEST_F(ExpressionTest, BooleanOperatorsFollowPrecedenceAndParentheses) {
+  EXPECT_TRUE(eval("true or false and false"));     // and binds tighter
+  EXPECT_FALSE(eval("(true or false) and false"));
+  EXPECT_TRUE(eval("not false and true"));
+  EXPECT_TRUE(eval("not (escalation.priority == 1)"));
+  EXPECT_TRUE(eval("not not true"));
+}
+
+TEST_F(ExpressionTest, StringEscapesAndMultipleLines) {
+  EXPECT_FALSE(eval("escalation.reason == \"a\\\"b\\\\\"\nor\n false"));
+}
+
+TEST_F(ExpressionTest, ErrorsCarryLineColumnAndWhatWasExpected) {
+  auto e = compile_error("escalation.prio >= 2");
+  EXPECT_EQ(e.column, 1u);
+  EXPECT_NE(e.message.find("unknown field 'escalation.prio'; expected one of escalation.id"), std::string::npos) << e.message;
+
+  e = compile_error("escalation.priority >=");
+  EXPECT_EQ(e.column, 23u);
+  EXPECT_NE(e.message.find("expected a value after '>='"), std::string::npos) << e.message;
+
+  e = compile_error("(true and false");
+  EXPECT_EQ(e.column, 16u);
+  EXPECT_NE(e.message.find("expected ')'"), std::string::npos) << e.message;
+
+  e = compile_error("true\nand \"billing\" in agent.skills junk");
+  EXPECT_EQ(e.line, 2u);
+  EXPECT_EQ(e.column, 31u);
+  EXPECT_NE(e.message.find("found 'junk'"), std::string::npos) << e.message;
+
+  e = compile_error("escalation.priority = 2");
+  EXPECT_EQ(e.column, 21u);
+  EXPECT_NE(e.message.find("expected '=='"), std::string::npos) << e.message;
+}
+
+TEST_F(ExpressionTest, TypeErrorsAreCaughtAtCompileTime) {
+  EXPECT_NE(compile_error(R"(escalation.priority == "2")").message.find("compares a number with a string"), std::string::npos);
+  EXPECT_NE(compile_error("escalation.skills > 1").message.find("needs two numbers or two strings"), std::string::npos);
+  EXPECT_NE(compile_error("escalation.priority in 3").message.find("needs a list (or a string) on its right"), std::string::npos);
+  EXPECT_NE(compile_error("escalation.skills in agent.skills").message.find("single value on its left"), std::string::npos);
+  EXPECT_NE(compile_error("escalation.priority and true").message.find("needs true/false on both sides"), std::string::npos);
+  EXPECT_NE(compile_error("not escalation.reason").message.find("needs true/false"), std::string::npos);
+  EXPECT_NE(compile_error("escalation.priority").message.find("must be true or false, but it is a number"), std::string::npos);
+  EXPECT_NE(compile_error("1 < 2 < 3").message.find("do not chain"), std::string::npos);
+}
+
+TEST_F(ExpressionTest, RoutesCannotSeeTheAgent) {
+  auto e = compile_error(R"("billing" in agent.skills)", ExpressionScope::escalation_only);
+  EXPECT_EQ(e.column, 14u);
+  EXPECT_NE(e.message.find("a route's 'when' sees only escalation.*"), std::string::npos) << e.message;
+}
+
+TEST_F(ExpressionTest, LexicalErrorsAreReported) {
+  EXPECT_NE(compile_error("'single'").message.find("double quotes"), std::string::npos);
+  EXPECT_NE(compile_error("\"open").message.find("unterminated string"), std::string::npos);
+  EXPECT_NE(compile_error("escalation.priority == 2x").message.find("expected an operator after the number"), std::string::npos);
+  EXPECT_NE(compile_error("escalation.priority # 2").message.find("unexpected character '#'"), std::string::npos);
+  EXPECT_NE(compile_error("").message.find("empty expression"), std::string::npos);
+  EXPECT_NE(compile_error("customer.id == 1").message.find("paths start with 'escalation.' or 'agent.'"), std::string::npos);
+  EXPECT_NE(compile_error("[1, 2").message.find("expected ',' or ']'"), std::string::npos);
+}
+
+TEST_F(ExpressionTest, DeepNestingIsRejectedNotAStackOverflow) {
+  std::string deep(5000, '(');
+  deep += "true" + std::string(5000, ')');
+  EXPECT_NE(compile_error(deep).message.find("nested too deeply"), std::string::npos);
+  EXPECT_NE(compile_error(std::string(5000, 'n').replace(0, 5000, [] {
+              std::string s;
+              for (int i = 0; i < 1000; ++i) s += "not ";
+              return s + "true";
+            }()))
+                .message.find("nested too deeply"),
+            std::string::npos);
+}
+
+TEST_F(ExpressionTest, ConstantTrueIsRecognised) {
+  auto t = Expression::compile("true", ExpressionScope::escalation_and_agent, symbols);
+  ASSERT_TRUE(t.ok());
+  EXPECT_TRUE(t->is_constant_true());
+  EXPECT_FALSE(t->uses_agent());
+  auto a = Expression::compile("agent.load == 0", ExpressionScope::escalation_and_agent, symbols);
+  ASSERT_TRUE(a.ok());
+  EXPECT_FALSE(a->is_constant_true());
+  EXPECT_TRUE(a->uses_agent());
+}
+
+}  // namespace
+}  // namespace router::core
