@@ -48,6 +48,7 @@ struct Agent {
   std::uint32_t missed_offers = 0;   // consecutive
   std::uint64_t disconnect_generation = 0;  // bumps on every disconnect, to match grace timers
   TimestampMs disconnected_at = -1;  // -1: connected (or never disconnected)
+  std::vector<EscalationIndex> held;  // what it holds, in the order it got them
 
   bool member_of(Symbol workspace) const;
 };
@@ -106,6 +107,7 @@ struct Escalation {
   std::uint64_t version = 1;
   TimestampMs created_at = 0;
   TimestampMs queued_at = 0;  // kept across requeues: order in the queue
+  TimestampMs waiting_since = 0;  // last (re)queued: fail_after counts from here
   TimestampMs offered_at = 0;
   TimestampMs assigned_at = -1;
   TimestampMs closed_at = -1;
@@ -124,7 +126,8 @@ struct Escalation {
   // From an external queue (inbound escalationQueueUpdate).
   std::int32_t external_position = -1;
   std::int32_t external_wait_minutes = -1;
-  std::uint64_t queue_seq = 0;  // tie-breaker in queue order, unique
+  std::uint64_t queue_seq = 0;  // tie-breaker in queue order, unique per (re)queueing
+  bool announce_pending = false;  // just (re)queued: tell the customer its position once placed
 };
 
 }  // namespace router::core

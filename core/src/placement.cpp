@@ -1,0 +1,528 @@
+// Queues and routing decisions: which queue an escalation waits in, which agent gets it, and the
+// order in which waiting work is served (priority, then time queued; a newer one never jumps).
+#include <algorithm>
+
+#include "router_state.hpp"
+
+namespace router::core {
+namespace {
+
+QueueKey key_of(const Escalation& esc) {
+  return QueueKey{static_cast<std::uint8_t>(esc.front_of_line ? 0 : 1), -esc.priority, esc.queued_at, esc.queue_seq};
+}
+
+constexpr std::size_t max_listed_candidates = 5;
+
+void note_candidate(Decision& d, const Agent& agent, std::string verdict) {
+  if (d.candidates.size() < max_listed_candidates) {
+    d.candidates.push_back({agent.id, std::move(verdict)});
+  }
+}
+
+std::string idle_text(const Agent& agent) {
+  return agent.last_assigned_at > 0 ? "last assigned " + format_rfc3339_ms(agent.last_assigned_at) : "never assigned";
+}
+
+}  // namespace
+
+std::uint32_t Router::State::queue_of(Symbol workspace, Symbol name) {
+  auto [it, inserted] = queue_by_key.try_emplace({workspace, name}, static_cast<std::uint32_t>(queues.size()));
+  if (inserted) {
+    QueueState& q = queues.emplace_back();
+    q.workspace = workspace;
+    q.name = name;
+  }
+  return it->second;
+}
+
+const CompiledQueue* Router::State::queue_spec(Symbol name) const {
+  auto it = rules.queue_by_name.find(name);
+  return it == rules.queue_by_name.end() ? nullptr : &rules.queues[it->second];
+}
+
+const Expression& Router::State::agents_rule(const CompiledQueue& spec, std::int32_t step) const {
+  if (step >= 0 && static_cast<std::size_t>(step) < spec.steps.size()) {
+    return spec.steps[static_cast<std::size_t>(step)].agents;
+  }
+  return spec.agents;
+}
+
+bool Router::State::eligible(const Escalation& esc, AgentIndex index, const CompiledQueue& spec, std::string* why) const {
+  const Agent& agent = agents[index];
+  auto no = [&](std::string reason) {
+    if (why != nullptr) {
+      *why = std::move(reason);
+    }
+    return false;
+  };
+  if (agent.removed) return no("removed from the configuration");
+  if (!agent.member_of(esc.workspace)) return no("not a member of workspace " + std::string(symbols.name(esc.workspace)));
+  if (agent.status != AgentStatus::available) return no(std::string("status ") + agent_status_name(agent.status));
+  if (agent.load >= agent.capacity) {
+    return no("at capacity (" + std::to_string(agent.load) + "/" + std::to_string(agent.capacity) + ")");
+  }
+  if (std::find(esc.excluded.begin(), esc.excluded.end(), index) != esc.excluded.end()) {
+    return no("rejected or missed this escalation before");
+  }
+  const Expression& rule = agents_rule(spec, esc.step);
+  if (!rule.evaluate(EvalContext{&esc, &agent, now, &symbols})) {
+    return no(esc.step >= 0 ? "does not match step " + std::to_string(esc.step) + "'s agents rule"
+                            : "does not match the queue's agents rule");
+  }
+  return true;
+}
+
+void Router::State::route(EscalationIndex index) {
+  Escalation& esc = *escalation(index);
+  const EvalContext context{&esc, nullptr, now, &symbols};
+  Decision d;
+  d.at = now;
+  d.action = "routed";
+  esc.route = -1;
+  esc.queue = symbols.intern("");
+  for (std::size_t i = 0; i < rules.routes.size(); ++i) {
+    const CompiledRoute& route = rules.routes[i];
+    if (route.when.evaluate(context)) {
+      esc.route = static_cast<std::int32_t>(i);
+      esc.queue = route.queue;
+      d.route = route.spec.name;
+      d.queue = route.spec.queue;
+      d.reason = "first matching route: " + route.when.text();
+      break;
+    }
+  }
+  if (esc.route < 0) {
+    d.action = "unrouted";
+    d.reason = "no route matched; it waits until the rules change";
+  }
+  add_decision(esc, std::move(d));
+}
+
+void Router::State::enqueue(EscalationIndex index, bool requeue, const char* why) {
+  Escalation& esc = *escalation(index);
+  esc.status = EscalationStatus::queued;
+  esc.assignee = no_index;
+  esc.taken_over_by = no_index;
+  esc.queue_seq = next_queue_seq++;
+  esc.waiting_since = now;
+  esc.step = -1;
+  if (const CompiledQueue* spec = queue_spec(esc.queue)) {
+    for (std::size_t i = 0; i < spec->steps.size(); ++i) {
+      if (now - esc.queued_at >= spec->steps[i].after_ms) {
+        esc.step = static_cast<std::int32_t>(i);
+      }
+    }
+  }
+  const std::uint32_t qi = queue_of(esc.workspace, esc.queue);
+  queues[qi].waiting.insert({key_of(esc), index});
+  mark_dirty(qi);
+  if (requeue) {
+    Decision d;
+    d.at = now;
+    d.action = "requeued";
+    d.queue = std::string(symbols.name(esc.queue));
+    d.reason = why;
+    add_decision(esc, std::move(d));
+  }
+  esc.announce_pending = true;
+  schedule_waiting_deadlines(index);
+  work.push_back({Work::Kind::place, index});
+}
+
+void Router::State::dequeue(EscalationIndex index) {
+  Escalation& esc = *escalation(index);
+  auto it = queue_by_key.find({esc.workspace, esc.queue});
+  if (it == queue_by_key.end()) {
+    return;
+  }
+  queues[it->second].waiting.erase(key_of(esc));
+  mark_dirty(it->second);
+}
+
+std::int32_t Router::State::position(const Escalation& esc) const {
+  if (esc.status != EscalationStatus::queued) {
+    return -1;
+  }
+  auto it = queue_by_key.find({esc.workspace, esc.queue});
+  if (it == queue_by_key.end()) {
+    return -1;
+  }
+  return static_cast<std::int32_t>(queues[it->second].waiting.order_of_key(key_of(esc))) + 1;
+}
+
+std::int32_t Router::State::wait_minutes(const QueueState& queue, std::int32_t position) const {
+  if (position <= 0) {
+    return -1;
+  }
+  const DurationMs per_position =
+      queue.mean_interval_ms >= 0 ? queue.mean_interval_ms : rules.spec.settings.initial_wait_estimate_ms;
+  const std::int64_t total = static_cast<std::int64_t>(position) * per_position;
+  return static_cast<std::int32_t>((total + 59'999) / 60'000);
+}
+
+void Router::State::mark_dirty(std::uint32_t queue) {
+  queues[queue].dirty = true;
+  dirty_queues.insert(queue);
+}
+
+void Router::State::walk_dirty_queues() {
+  for (auto it = dirty_queues.begin(); it != dirty_queues.end();) {
+    QueueState& q = queues[*it];
+    if (q.dirty && q.next_walk_at <= now) {
+      walk_queue(*it);
+    }
+    it = q.dirty ? std::next(it) : dirty_queues.erase(it);
+  }
+}
+
+void Router::State::record_assignment(std::uint32_t queue_index) {
+  QueueState& queue = queues[queue_index];
+  if (queue.last_assignment_at >= 0) {
+    const DurationMs interval = now - queue.last_assignment_at;
+    // Exponentially weighted, alpha = 1/5: recent intervals count most, one outlier little.
+    queue.mean_interval_ms = queue.mean_interval_ms < 0 ? interval : (queue.mean_interval_ms * 4 + interval) / 5;
+  }
+  queue.last_assignment_at = now;
+  mark_dirty(queue_index);
+}
+
+void Router::State::send_queue_update(Escalation& esc, std::int32_t pos, std::int32_t wait, bool forced) {
+  (void)forced;
+  OutboundEvent& e = emit(OutboundType::escalation_queue_update, &esc);
+  e.queue_position = pos;
+  e.waiting_time = wait;
+  esc.sent_position = pos;
+  esc.sent_wait_minutes = wait;
+  esc.sent_update_at = now;
+  esc.announce_pending = false;
+}
+
+void Router::State::walk_queue(std::uint32_t index) {
+  QueueState& q = queues[index];
+  if (!q.dirty || q.next_walk_at > now) {
+    return;
+  }
+  const DurationMs interval = rules.spec.settings.queue_update_interval_ms;
+  TimestampMs next = -1;
+  std::int32_t pos = 0;
+  for (const auto& [key, esc_index] : q.waiting) {
+    ++pos;
+    Escalation& esc = *escalation(esc_index);
+    const std::int32_t wait = wait_minutes(q, pos);
+    if (esc.announce_pending || (pos == esc.sent_position && wait == esc.sent_wait_minutes)) {
+      continue;  // announced separately once placed, or nothing changed
+    }
+    if (esc.sent_update_at < 0 || now - esc.sent_update_at >= interval) {
+      send_queue_update(esc, pos, wait, false);
+    } else {
+      const TimestampMs due = esc.sent_update_at + interval;
+      next = next < 0 ? due : std::min(next, due);
+    }
+  }
+  if (next >= 0) {
+    q.next_walk_at = next;
+    schedule(DeadlineKind::queue_walk, next, index, 0);
+  } else {
+    q.dirty = false;
+  }
+}
+
+void Router::State::unindex_agent(AgentIndex index) {
+  AgentIndexEntry& entry = agent_index[index];
+  if (!entry.ready) {
+    return;
+  }
+  for (Symbol ws : agents[index].workspaces) {
+    WorkspaceAgents& wa = workspace_agents[ws];
+    wa.by_load.erase({entry.load_ratio, entry.last_assigned_at, index});
+    wa.by_idle.erase({entry.last_assigned_at, index});
+    wa.ready.erase(index);
+  }
+  entry.ready = false;
+}
+
+void Router::State::index_agent(AgentIndex index) {
+  const Agent& agent = agents[index];
+  AgentIndexEntry& entry = agent_index[index];
+  if (agent.removed || agent.status != AgentStatus::available || agent.load >= agent.capacity) {
+    return;
+  }
+  entry.ready = true;
+  entry.load_ratio = static_cast<std::uint64_t>(agent.load) * 1'000'000ULL / agent.capacity;
+  entry.last_assigned_at = agent.last_assigned_at;
+  for (Symbol ws : agent.workspaces) {
+    WorkspaceAgents& wa = workspace_agents[ws];
+    wa.by_load.insert({entry.load_ratio, entry.last_assigned_at, index});
+    wa.by_idle.insert({entry.last_assigned_at, index});
+    wa.ready.insert(index);
+  }
+}
+
+void Router::State::reindex_agent(AgentIndex index) {
+  unindex_agent(index);
+  index_agent(index);
+}
+
+void Router::State::place(EscalationIndex index) {
+  for (;;) {
+    Escalation& esc = *escalation(index);
+    if (esc.status != EscalationStatus::queued) {
+      return;
+    }
+    const CompiledQueue* spec = queue_spec(esc.queue);
+    if (spec == nullptr || spec->spec.strategy == Strategy::manual) {
+      return;
+    }
+    auto wa_it = workspace_agents.find(esc.workspace);
+    Decision d;
+    d.at = now;
+    d.route = esc.route >= 0 ? rules.routes[static_cast<std::size_t>(esc.route)].spec.name : "";
+    d.queue = spec->spec.name;
+    d.step = esc.step;
+    AgentIndex chosen = no_index;
+    std::uint32_t examined = 0;
+    std::string why;
+    auto consider = [&](AgentIndex candidate) {
+      ++examined;
+      if (eligible(esc, candidate, *spec, &why)) {
+        chosen = candidate;
+        return true;
+      }
+      note_candidate(d, agents[candidate], why);
+      return false;
+    };
+    if (spec->spec.sticky) {
+      auto it = contacts.find(contact_key(esc));
+      if (it != contacts.end() && it->second.last_agent != no_index) {
+        const AgentIndex last = it->second.last_agent;
+        if (eligible(esc, last, *spec, &why)) {
+          chosen = last;
+          d.reason = "sticky: " + agents[last].id + " served this contact last";
+        } else {
+          note_candidate(d, agents[last], "sticky candidate, but " + why);
+        }
+      }
+    }
+    std::size_t ready_count = 0;
+    if (chosen == no_index && wa_it != workspace_agents.end()) {
+      const WorkspaceAgents& wa = wa_it->second;
+      ready_count = wa.ready.size();
+      switch (spec->spec.strategy) {
+        case Strategy::least_loaded:
+          for (const auto& [ratio, last, candidate] : wa.by_load) {
+            if (consider(candidate)) {
+              const Agent& a = agents[candidate];
+              d.reason = "least loaded: load " + std::to_string(a.load) + "/" + std::to_string(a.capacity) + ", " + idle_text(a);
+              break;
+            }
+          }
+          break;
+        case Strategy::longest_idle:
+          for (const auto& [last, candidate] : wa.by_idle) {
+            if (consider(candidate)) {
+              d.reason = "longest idle: " + idle_text(agents[candidate]);
+              break;
+            }
+          }
+          break;
+        case Strategy::round_robin: {
+          QueueState& q = queues[queue_of(esc.workspace, esc.queue)];
+          auto start = q.round_robin_cursor == no_index ? wa.ready.begin() : wa.ready.upper_bound(q.round_robin_cursor);
+          for (auto it = start; it != wa.ready.end() && chosen == no_index; ++it) {
+            consider(*it);
+          }
+          for (auto it = wa.ready.begin(); it != start && chosen == no_index; ++it) {
+            consider(*it);
+          }
+          if (chosen != no_index) {
+            d.reason = "round robin: next in turn in queue " + spec->spec.name;
+          }
+          break;
+        }
+        case Strategy::manual: break;
+      }
+    }
+    if (chosen == no_index) {
+      if (esc.trail.empty() || esc.trail.back().action != "waiting") {
+        d.action = "waiting";
+        d.reason = ready_count == 0 ? "no agent of the workspace is available with free capacity"
+                                    : "none of the " + std::to_string(ready_count) + " available agents is eligible";
+        add_decision(esc, std::move(d));
+      }
+      return;
+    }
+    d.not_examined = ready_count > examined ? static_cast<std::uint32_t>(ready_count - examined) : 0;
+    // FIFO: the chosen agent first serves the oldest highest-priority work it is eligible for.
+    const EscalationIndex first = best_backlog_for(chosen);
+    if (first == index || first == no_index) {
+      hand(index, chosen, std::move(d));
+      return;
+    }
+    Decision backlog;
+    backlog.at = now;
+    backlog.reason = "served before " + esc.id + ": it waited longer or has a higher priority";
+    hand(first, chosen, std::move(backlog));
+  }
+}
+
+EscalationIndex Router::State::best_backlog_for(AgentIndex agent_index_value) {
+  const Agent& agent = agents[agent_index_value];
+  EscalationIndex best = no_index;
+  QueueKey best_key;
+  for (Symbol ws : agent.workspaces) {
+    for (const CompiledQueue& spec : rules.queues) {
+      if (spec.spec.strategy == Strategy::manual) {
+        continue;
+      }
+      auto it = queue_by_key.find({ws, spec.name});
+      if (it == queue_by_key.end()) {
+        continue;
+      }
+      for (const auto& [key, esc_index] : queues[it->second].waiting) {
+        if (best != no_index && !(key < best_key)) {
+          break;  // nothing further in this queue can come first
+        }
+        if (eligible(*escalation(esc_index), agent_index_value, spec, nullptr)) {
+          best = esc_index;
+          best_key = key;
+          break;
+        }
+      }
+    }
+  }
+  return best;
+}
+
+void Router::State::pull(AgentIndex index) {
+  for (;;) {
+    const Agent& agent = agents[index];
+    if (agent.removed || agent.status != AgentStatus::available || agent.load >= agent.capacity) {
+      return;
+    }
+    const EscalationIndex next = best_backlog_for(index);
+    if (next == no_index) {
+      return;
+    }
+    Decision d;
+    d.at = now;
+    d.reason = agent.id + " can take work: the oldest highest-priority escalation it is eligible for";
+    hand(next, index, std::move(d));
+  }
+}
+
+void Router::State::hand(EscalationIndex index, AgentIndex agent, Decision d) {
+  Escalation& esc = *escalation(index);
+  dequeue(index);
+  const CompiledQueue* spec = queue_spec(esc.queue);
+  QueueState& q = queues[queue_of(esc.workspace, esc.queue)];
+  if (spec != nullptr && spec->spec.strategy == Strategy::round_robin) {
+    q.round_robin_cursor = agent;
+  }
+  d.agent = agents[agent].id;
+  if (d.queue.empty()) {
+    d.queue = std::string(symbols.name(esc.queue));
+    d.step = esc.step;
+    d.route = esc.route >= 0 ? rules.routes[static_cast<std::size_t>(esc.route)].spec.name : "";
+  }
+  esc.announce_pending = false;
+  esc.assignee = agent;
+  take_agent(index, agent);
+  if (spec != nullptr && spec->spec.offer_timeout_ms > 0) {
+    esc.status = EscalationStatus::offered;
+    esc.offered_at = now;
+    ++esc.version;
+    ++q.offered;
+    schedule(DeadlineKind::offer_timeout, now + spec->spec.offer_timeout_ms, index, esc.version);
+    d.action = "offered";
+    add_decision(esc, d);
+    emit(OutboundType::escalation_offered, &esc).decision = std::move(d);
+    return;
+  }
+  assigned(index, agent);
+  d.action = "assigned";
+  add_decision(esc, d);
+  emit(OutboundType::escalation_success, &esc).decision = std::move(d);
+}
+
+void Router::State::assigned(EscalationIndex index, AgentIndex agent_index_value) {
+  Escalation& esc = *escalation(index);
+  Agent& agent = agents[agent_index_value];
+  if (esc.status == EscalationStatus::offered) {
+    auto it = queue_by_key.find({esc.workspace, esc.queue});
+    if (it != queue_by_key.end() && queues[it->second].offered > 0) {
+      --queues[it->second].offered;
+    }
+  }
+  esc.status = EscalationStatus::assigned;
+  esc.assigned_at = now;
+  esc.agent_replied = false;
+  ++esc.version;
+  agent.last_assigned_at = now;
+  agent.missed_offers = 0;
+  reindex_agent(agent_index_value);
+  contacts[contact_key(esc)].last_agent = agent_index_value;
+  record_assignment(queue_of(esc.workspace, esc.queue));
+  if (const CompiledQueue* spec = queue_spec(esc.queue); spec != nullptr && spec->spec.reply_timeout_ms > 0) {
+    schedule(DeadlineKind::reply_timeout, now + spec->spec.reply_timeout_ms, index, esc.version);
+  }
+}
+
+void Router::State::take_agent(EscalationIndex index, AgentIndex agent) {
+  Agent& a = agents[agent];
+  ++a.load;
+  a.held.push_back(index);
+  reindex_agent(agent);
+}
+
+void Router::State::release_agent(EscalationIndex index) {
+  Escalation& esc = *escalation(index);
+  const AgentIndex holder = esc.assignee;
+  if (holder == no_index) {
+    esc.taken_over_by = no_index;
+    return;
+  }
+  if (esc.status == EscalationStatus::offered) {
+    auto it = queue_by_key.find({esc.workspace, esc.queue});
+    if (it != queue_by_key.end() && queues[it->second].offered > 0) {
+      --queues[it->second].offered;
+    }
+  }
+  Agent& a = agents[holder];
+  --a.load;
+  a.held.erase(std::find(a.held.begin(), a.held.end(), index));
+  esc.assignee = no_index;
+  esc.taken_over_by = no_index;
+  reindex_agent(holder);
+  work.push_back({Work::Kind::pull, holder});
+}
+
+void Router::State::requeue(EscalationIndex index, bool front_of_line, const char* why) {
+  Escalation& esc = *escalation(index);
+  release_agent(index);
+  esc.front_of_line = esc.front_of_line || front_of_line;
+  ++esc.version;
+  enqueue(index, true, why);
+}
+
+void Router::State::run_work() {
+  while (!work.empty()) {
+    const Work item = work.front();
+    work.pop_front();
+    if (item.kind == Work::Kind::place) {
+      Escalation* esc = escalation(item.index);
+      if (esc == nullptr) {
+        continue;
+      }
+      place(item.index);
+      if (esc->status == EscalationStatus::queued && esc->announce_pending) {
+        // Always right after it is queued: its position and estimate.
+        const std::int32_t pos = position(*esc);
+        send_queue_update(*esc, pos, wait_minutes(queues[queue_of(esc->workspace, esc->queue)], pos), true);
+      }
+    } else {
+      pull(item.index);
+    }
+  }
+}
+
+}  // namespace router::core

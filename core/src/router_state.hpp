@@ -1,0 +1,229 @@
+// Internal: the Router's state and the operations on it, shared by the core's source files.
+#pragma once
+
+#include <ext/pb_ds/assoc_container.hpp>
+#include <ext/pb_ds/tree_policy.hpp>
+
+#include <deque>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "router/core/events.hpp"
+#include "router/core/expr.hpp"
+#include "router/core/router.hpp"
+#include "ulid.hpp"
+
+namespace router::core {
+
+// Order within a queue: front-of-line first, then priority descending, then time queued, then arrival.
+struct QueueKey {
+  std::uint8_t line_class = 1;  // 0: front of line (its agent vanished while it was taken over)
+  std::int32_t neg_priority = 0;
+  TimestampMs queued_at = 0;
+  std::uint64_t seq = 0;
+  bool operator<(const QueueKey& o) const {
+    if (line_class != o.line_class) return line_class < o.line_class;
+    if (neg_priority != o.neg_priority) return neg_priority < o.neg_priority;
+    if (queued_at != o.queued_at) return queued_at < o.queued_at;
+    return seq < o.seq;
+  }
+};
+
+// An ordered map with rank queries: position in O(log n).
+using QueueTree = __gnu_pbds::tree<QueueKey, EscalationIndex, std::less<QueueKey>, __gnu_pbds::rb_tree_tag,
+                                   __gnu_pbds::tree_order_statistics_node_update>;
+
+struct CompiledStep {
+  DurationMs after_ms = 0;
+  Expression agents;
+};
+
+struct CompiledQueue {
+  QueueSpec spec;
+  Symbol name = no_symbol;
+  Expression agents;
+  std::vector<CompiledStep> steps;
+};
+
+struct CompiledRoute {
+  RouteSpec spec;
+  Expression when;
+  Symbol queue = no_symbol;
+};
+
+struct CompiledRules {
+  RuleSet spec;
+  std::vector<CompiledRoute> routes;
+  std::vector<CompiledQueue> queues;
+  std::map<Symbol, std::uint32_t> queue_by_name;
+};
+
+// One queue of one workspace (workspaces never share queues: SPEC §11 partitions by workspace).
+struct QueueState {
+  Symbol workspace = no_symbol;
+  Symbol name = no_symbol;  // the empty name: escalations that no route matched
+  QueueTree waiting;
+  std::uint32_t offered = 0;
+  DurationMs mean_interval_ms = -1;  // exponentially weighted mean interval between assignments
+  TimestampMs last_assignment_at = -1;
+  AgentIndex round_robin_cursor = no_index;
+  bool dirty = false;               // positions may have changed since the last walk
+  TimestampMs next_walk_at = 0;     // no walk before this (per-conversation rate limit)
+};
+
+// Agents of a workspace that can take work now (available, under capacity), in strategy orders.
+struct WorkspaceAgents {
+  std::vector<AgentIndex> members;
+  std::set<std::tuple<std::uint64_t, TimestampMs, AgentIndex>> by_load;  // load ratio, last assigned, index
+  std::set<std::pair<TimestampMs, AgentIndex>> by_idle;                  // last assigned, index
+  std::set<AgentIndex> ready;                                            // index order, for round robin
+};
+
+// What an agent is indexed under in WorkspaceAgents, to remove it again.
+struct AgentIndexEntry {
+  bool ready = false;
+  std::uint64_t load_ratio = 0;
+  TimestampMs last_assigned_at = 0;
+};
+
+enum class DeadlineKind : std::uint8_t { offer_timeout, queue_step, fail_after, reply_timeout, disconnect_grace, queue_walk };
+
+struct Deadline {
+  TimestampMs at = 0;
+  std::uint64_t seq = 0;
+  DeadlineKind kind = DeadlineKind::offer_timeout;
+  std::uint32_t target = 0;  // escalation, agent or queue index
+  std::uint64_t stamp = 0;   // what must still hold for it to fire (version, generation, queue seq)
+  bool operator<(const Deadline& o) const { return at != o.at ? at < o.at : seq < o.seq; }
+};
+
+struct ContactHistory {
+  AgentIndex last_agent = no_index;
+  std::vector<std::string> escalation_ids;  // most recent last, bounded
+};
+
+// Deferred work inside one apply(): placing escalations and letting agents pull from the backlog.
+struct Work {
+  enum class Kind : std::uint8_t { place, pull } kind;
+  std::uint32_t index;
+};
+
+struct Router::State {
+  RouterOptions options;
+  CompiledRules rules;
+  SymbolTable symbols;
+  UlidGenerator ulids;
+  TimestampMs now = 0;
+  std::uint64_t sequence = 0;
+  std::uint64_t next_queue_seq = 1;
+  std::uint64_t next_deadline_seq = 1;
+
+  std::vector<Agent> agents;
+  std::map<std::string, AgentIndex, std::less<>> agent_by_id;
+  std::vector<AgentIndexEntry> agent_index;
+  std::map<Symbol, WorkspaceAgents> workspace_agents;
+
+  std::vector<std::unique_ptr<Escalation>> escalations;  // slots; null when evicted
+  std::vector<EscalationIndex> free_slots;
+  std::map<std::string, EscalationIndex, std::less<>> escalation_by_id;  // ULID order = creation order
+  std::unordered_map<std::string, EscalationIndex> open_by_conversation;  // workspace \x1f conversation
+  std::deque<EscalationIndex> closed_order;
+  std::unordered_map<std::string, ContactHistory> contacts;  // workspace \x1f contact id
+  std::size_t open_count = 0;
+
+  std::vector<QueueState> queues;
+  std::map<std::pair<Symbol, Symbol>, std::uint32_t> queue_by_key;
+
+  std::set<Deadline> deadlines;
+
+  std::unordered_map<std::string, TimestampMs> dedupe;
+  std::deque<std::pair<TimestampMs, std::string>> dedupe_order;
+
+  // Per-apply scratch
+  Outcome* out = nullptr;
+  std::deque<Work> work;
+
+  // --- router.cpp: inputs
+  Outcome apply(const Input& input);
+  void on_inbound(const InboundEvent& event);
+  void on_escalation_requested(const InboundEvent& event);
+  void on_message(const InboundEvent& event);
+  void on_agent_status(AgentIndex agent, AgentStatus status, bool disconnect_event);
+  void command(const AssignCommand& c);
+  void command(const UnassignCommand& c);
+  void command(const AcceptCommand& c);
+  void command(const RejectCommand& c);
+  void command(const TakeoverCommand& c);
+  void command(const SendCommand& c);
+  void command(const ReleaseCommand& c);
+  void command(const ResolveCommand& c);
+  void command(const UpsertAgentCommand& c);
+  void command(const SetAgentStatusCommand& c);
+  void command(const ReloadRulesCommand& c);
+  void command(const TickCommand& c);
+  void command(const InboundEvent& e) { on_inbound(e); }
+
+  // --- helpers
+  Escalation* escalation(EscalationIndex index) { return escalations[index].get(); }
+  Escalation* open_escalation_for(std::string_view workspace, std::string_view conversation, EscalationIndex& index);
+  Escalation* escalation_for_command(const std::string& id, EscalationIndex& index);
+  AgentIndex agent_for_command(const std::string& id, const char* field);
+  AgentIndex resolve_agent(const std::string& id, const std::string& name, Symbol workspace) const;
+  void fail(Error error);
+  void close(EscalationIndex index, EscalationStatus status, OutboundType type, const std::string& why);
+  void release_agent(EscalationIndex index);  // the holder (if any) gives it up; capacity freed
+  void take_agent(EscalationIndex index, AgentIndex agent);
+  void add_message(Escalation& esc, MessageRole role, const std::string& agent_id, const std::string& text);
+  void add_decision(Escalation& esc, Decision decision);
+  std::string conversation_key(Symbol workspace, std::string_view conversation) const;
+  std::string contact_key(const Escalation& esc) const;
+  void upsert_agent(const AgentSpec& spec, bool from_config);
+
+  // --- events.cpp: outbound events
+  OutboundEvent& emit(OutboundType type, const Escalation* esc);
+  void emit_agent_status(const Agent& agent);
+
+  // --- placement.cpp: queues and routing
+  void route(EscalationIndex index);  // first matching route; sets queue; enqueues
+  void enqueue(EscalationIndex index, bool requeue, const char* why);
+  void dequeue(EscalationIndex index);
+  std::uint32_t queue_of(Symbol workspace, Symbol name);
+  const CompiledQueue* queue_spec(Symbol name) const;
+  const Expression& agents_rule(const CompiledQueue& spec, std::int32_t step) const;
+  bool eligible(const Escalation& esc, AgentIndex agent, const CompiledQueue& spec, std::string* why) const;
+  void place(EscalationIndex index);
+  void pull(AgentIndex agent);
+  EscalationIndex best_backlog_for(AgentIndex agent);
+  void hand(EscalationIndex index, AgentIndex agent, Decision decision);
+  void assigned(EscalationIndex index, AgentIndex agent);
+  void reindex_agent(AgentIndex agent);
+  void unindex_agent(AgentIndex agent);
+  void index_agent(AgentIndex agent);
+  void requeue(EscalationIndex index, bool front_of_line, const char* why);
+  void record_assignment(std::uint32_t queue);
+  void mark_dirty(std::uint32_t queue);
+  std::int32_t position(const Escalation& esc) const;
+  std::int32_t wait_minutes(const QueueState& queue, std::int32_t position) const;
+  void send_queue_update(Escalation& esc, std::int32_t position, std::int32_t wait, bool forced);
+  void walk_queue(std::uint32_t queue);
+  void walk_dirty_queues();
+  std::set<std::uint32_t> dirty_queues;
+  void run_work();
+
+  // --- timers.cpp
+  void schedule(DeadlineKind kind, TimestampMs at, std::uint32_t target, std::uint64_t stamp);
+  void schedule_waiting_deadlines(EscalationIndex index);
+  void fire_due();
+  void fire(const Deadline& deadline);
+
+  // --- install rules
+  std::vector<RuleError> install(const RuleSet& rules);
+};
+
+std::vector<RuleError> compile_rules(const RuleSet& rules, SymbolTable& symbols, CompiledRules& out);
+
+}  // namespace router::core
