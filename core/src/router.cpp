@@ -92,10 +92,14 @@ std::vector<RuleError> Router::State::install(const RuleSet& rules_in) {
   }
   rules = std::move(compiled);
   // Agents of the configuration: added or updated; those no longer in it take no new work.
-  std::vector<bool> still_configured(agents.size(), false);
+  std::vector<AgentIndex> configured;
   for (const AgentSpec& spec : rules.spec.agents) {
     upsert_agent(spec, true);
-    still_configured[agent_by_id.find(spec.id)->second] = true;
+    configured.push_back(agent_by_id.find(spec.id)->second);
+  }
+  std::vector<bool> still_configured(agents.size(), false);
+  for (AgentIndex i : configured) {
+    still_configured[i] = true;
   }
   for (AgentIndex i = 0; i < agents.size(); ++i) {
     if (agents[i].from_config && !still_configured[i] && !agents[i].removed) {

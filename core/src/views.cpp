@@ -68,6 +68,10 @@ const Agent* Router::find_agent(std::string_view id) const {
   return it == state_->agent_by_id.end() ? nullptr : &state_->agents[it->second];
 }
 
+const Agent* Router::agent_at(AgentIndex index) const {
+  return index < state_->agents.size() ? &state_->agents[index] : nullptr;
+}
+
 std::vector<const Agent*> Router::agents() const {
   std::vector<const Agent*> out;
   for (const auto& [id, index] : state_->agent_by_id) out.push_back(&state_->agents[index]);

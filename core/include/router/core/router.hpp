@@ -76,6 +76,7 @@ class Router {
   const Escalation* find_open_escalation(std::string_view workspace_id, std::string_view conversation_id) const;
   const Agent* find_agent(std::string_view id) const;
   std::vector<const Agent*> agents() const;  // in id order
+  const Agent* agent_at(AgentIndex index) const;  // an escalation's assignee / takenOverBy
   EscalationPage list_escalations(const EscalationFilter& filter) const;
   std::vector<QueueStats> queue_stats() const;
   std::int32_t queue_position(const Escalation& escalation) const;  // 1-based while queued, else -1

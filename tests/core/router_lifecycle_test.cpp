@@ -1,0 +1,339 @@
+// The escalation lifecycle of SPEC §4.1 and the operator commands of §5, on the pure core.
+#include "router_fixture.hpp"
+
+namespace router::core::testing {
+namespace {
+
+using V = std::vector<std::string>;
+
+class Lifecycle : public RouterTest {};
+
+TEST_F(Lifecycle, RequestIsCreatedThenAssignedDirectlyToAnAvailableAgent) {
+  load_simple({agent("a-1")});
+  auto out = request("conv-1");
+  EXPECT_EQ(types(out), (V{"escalationCreated", "escalationSuccess"}));
+  const Escalation& e = esc("conv-1");
+  EXPECT_EQ(e.status, EscalationStatus::assigned);
+  EXPECT_EQ(holder("conv-1"), "a-1");
+  EXPECT_EQ(out.events[1].agent_id, "a-1");
+  EXPECT_EQ(out.events[1].agent_name, "Agent a-1");
+  EXPECT_EQ(out.events[1].status, "assigned");
+  EXPECT_EQ(out.escalation_id, e.id);
+  EXPECT_EQ(e.id.size(), 26u);  // a ULID
+}
+
+TEST_F(Lifecycle, WithoutAnAgentItWaitsAndIsToldItsPositionAndWait) {
+  load_simple({});
+  auto out = request("conv-1");
+  ASSERT_EQ(types(out), (V{"escalationCreated", "escalationQueueUpdate"}));
+  EXPECT_EQ(out.events[1].queue_position, 1);
+  EXPECT_EQ(out.events[1].waiting_time, 2);  // routing.initial_wait_estimate = 2m per position
+  EXPECT_EQ(out.events[1].status, "queued");
+  EXPECT_EQ(out.events[1].queue, "general");
+  out = request("conv-2");
+  EXPECT_EQ(out.events[1].queue_position, 2);
+  EXPECT_EQ(out.events[1].waiting_time, 4);
+}
+
+TEST_F(Lifecycle, ASecondRequestForAnOpenConversationUpdatesItAndDoesNotDuplicate) {
+  load_simple({});
+  const std::string id = request("conv-1", 0).escalation_id;
+  request("conv-2", 0);
+  auto out = request("conv-2", 5, {"billing"});
+  EXPECT_EQ(router.open_escalation_count(), 2u);
+  EXPECT_EQ(esc("conv-2").priority, 5);
+  EXPECT_EQ(router.queue_position(esc("conv-2")), 1);  // its new priority moves it ahead
+  EXPECT_EQ(router.queue_position(esc("conv-1")), 2);
+  EXPECT_EQ(find(out, OutboundType::escalation_created), nullptr);
+  EXPECT_EQ(esc("conv-1").id, id);
+}
+
+TEST_F(Lifecycle, SequenceIncreasesByOneAndVersionOnEveryChange) {
+  load_simple({agent("a-1")});
+  auto first = request("conv-1");
+  std::uint64_t sequence = 0;
+  for (const auto& e : first.events) {
+    EXPECT_EQ(e.sequence, ++sequence);
+  }
+  const std::uint64_t version = esc("conv-1").version;
+  auto out = apply(TakeoverCommand{esc("conv-1").id, "a-1"});
+  EXPECT_EQ(out.events.at(0).sequence, sequence + 1);
+  EXPECT_GT(out.events.at(0).version, version);
+  EXPECT_EQ(router.sequence(), sequence + 1);
+}
+
+TEST_F(Lifecycle, OfferIsAcceptedByTheAgentItWasOfferedTo) {
+  QueueSpec q = queue("general");
+  q.offer_timeout_ms = 30'000;
+  load_simple({agent("a-1"), agent("a-2")}, q);
+  auto out = request("conv-1");
+  ASSERT_EQ(types(out), (V{"escalationCreated", "escalationOffered"}));
+  const std::string offered_to = out.events[1].agent_id;
+  const std::string other = offered_to == "a-1" ? "a-2" : "a-1";
+  const std::string id = out.escalation_id;
+  auto wrong = apply(AcceptCommand{id, other});
+  ASSERT_TRUE(wrong.error);
+  EXPECT_EQ(wrong.error->code, ErrorCode::conflict);
+  auto accepted = apply(AcceptCommand{id, offered_to});
+  ASSERT_FALSE(accepted.error);
+  EXPECT_EQ(types(accepted), (V{"escalationSuccess"}));
+  EXPECT_EQ(esc("conv-1").status, EscalationStatus::assigned);
+}
+
+TEST_F(Lifecycle, RejectedOfferGoesToAnotherAgentAndNeverBackToTheRejecter) {
+  QueueSpec q = queue("general");
+  q.offer_timeout_ms = 30'000;
+  load_simple({agent("a-1"), agent("a-2")}, q);
+  auto out = request("conv-1");
+  const std::string first = out.events[1].agent_id;
+  auto rejected = apply(RejectCommand{out.escalation_id, first});
+  ASSERT_FALSE(rejected.error);
+  const OutboundEvent* offer = find(rejected, OutboundType::escalation_offered);
+  ASSERT_NE(offer, nullptr);
+  EXPECT_NE(offer->agent_id, first);
+  apply(RejectCommand{out.escalation_id, offer->agent_id});
+  EXPECT_EQ(esc("conv-1").status, EscalationStatus::queued);  // nobody left
+}
+
+TEST_F(Lifecycle, MissedOffersTimeOutAndTooManySetTheAgentAway) {
+  QueueSpec q = queue("general");
+  q.offer_timeout_ms = 30'000;
+  q.max_missed_offers = 2;
+  load_simple({agent("a-1")}, q);
+  request("conv-1");
+  auto out = advance(30'000);
+  EXPECT_EQ(esc("conv-1").status, EscalationStatus::queued);  // a-1 is excluded for conv-1
+  EXPECT_EQ(router.find_agent("a-1")->missed_offers, 1u);
+  request("conv-2");
+  EXPECT_EQ(esc("conv-2").status, EscalationStatus::offered);
+  out = advance(30'000);
+  EXPECT_EQ(router.find_agent("a-1")->status, AgentStatus::away);
+  const OutboundEvent* status = find(out, OutboundType::agent_status_changed);
+  ASSERT_NE(status, nullptr);
+  EXPECT_EQ(status->status, "away");
+}
+
+TEST_F(Lifecycle, TakeoverPausesTheAiAndASecondAgentGetsConflict) {
+  load_simple({agent("a-1"), agent("a-2")});
+  const std::string id = request("conv-1").escalation_id;
+  auto out = apply(TakeoverCommand{id, "a-2"});
+  ASSERT_FALSE(out.error);
+  EXPECT_EQ(types(out), (V{"escalationTakenOver"}));
+  EXPECT_FALSE(esc("conv-1").ai_enabled);
+  EXPECT_EQ(router.agent_at(esc("conv-1").taken_over_by)->id, "a-2");
+  EXPECT_EQ(router.find_agent("a-1")->load, 0u);  // the first assignee was freed
+  auto again = apply(TakeoverCommand{id, "a-1"});
+  ASSERT_TRUE(again.error);
+  EXPECT_EQ(again.error->code, ErrorCode::conflict);
+  EXPECT_NE(again.error->message.find("already taken over by a-2"), std::string::npos);
+  auto same = apply(TakeoverCommand{id, "a-2"});
+  EXPECT_FALSE(same.error);  // idempotent for the same agent
+  EXPECT_TRUE(same.events.empty());
+}
+
+TEST_F(Lifecycle, ReleaseHandsBackToTheAiAndClosesIt) {
+  load_simple({agent("a-1")});
+  const std::string id = request("conv-1").escalation_id;
+  apply(TakeoverCommand{id, "a-1"});
+  auto out = apply(ReleaseCommand{id});
+  ASSERT_FALSE(out.error);
+  EXPECT_EQ(types(out), (V{"escalationReleased"}));
+  const Escalation* e = router.find_escalation(id);
+  EXPECT_EQ(e->status, EscalationStatus::released);
+  EXPECT_TRUE(e->ai_enabled);
+  EXPECT_GE(e->closed_at, 0);
+  EXPECT_EQ(router.find_open_escalation("ws-1", "conv-1"), nullptr);
+  EXPECT_EQ(router.find_agent("a-1")->load, 0u);
+}
+
+TEST_F(Lifecycle, ResolveClosesAndACommandOnAClosedOneIsConflict) {
+  load_simple({agent("a-1")});
+  const std::string id = request("conv-1").escalation_id;
+  auto out = apply(ResolveCommand{id, "answered"});
+  EXPECT_EQ(types(out), (V{"escalationResolved"}));
+  EXPECT_EQ(router.find_escalation(id)->resolution, "answered");
+  for (Command c : {Command{ResolveCommand{id, "x"}}, Command{AssignCommand{id, "a-1"}}, Command{ReleaseCommand{id}},
+                    Command{TakeoverCommand{id, "a-1"}}, Command{UnassignCommand{id}}}) {
+    auto refused = apply(c);
+    ASSERT_TRUE(refused.error);
+    EXPECT_EQ(refused.error->code, ErrorCode::conflict);
+    EXPECT_TRUE(refused.events.empty());
+  }
+  // A new request for the same conversation opens a new escalation.
+  EXPECT_NE(request("conv-1").escalation_id, id);
+}
+
+TEST_F(Lifecycle, UnknownEscalationIsNotFound) {
+  load_simple({agent("a-1")});
+  auto out = apply(ResolveCommand{"01NOPE", ""});
+  ASSERT_TRUE(out.error);
+  EXPECT_EQ(out.error->code, ErrorCode::not_found);
+}
+
+TEST_F(Lifecycle, ManualAssignRequiresWorkspaceMembershipAndCapacity) {
+  load_simple({agent("a-1"), agent("outsider", {}, {"en"}, 1, {"ws-2"}), agent("busy")});
+  agent_status("a-1", AgentStatus::away);
+  agent_status("busy", AgentStatus::away);
+  const std::string id = request("conv-1").escalation_id;
+  auto out = apply(AssignCommand{id, "outsider"});
+  ASSERT_TRUE(out.error);
+  EXPECT_EQ(out.error->code, ErrorCode::invalid_argument);
+  EXPECT_EQ(out.error->message.rfind("assigneeId: ", 0), 0u) << out.error->message;
+  out = apply(AssignCommand{id, "nobody"});
+  ASSERT_TRUE(out.error);
+  EXPECT_EQ(out.error->message, "assigneeId: unknown agent \"nobody\"");
+  out = apply(AssignCommand{id, "a-1"});  // away agents may be assigned by an operator
+  ASSERT_FALSE(out.error);
+  EXPECT_EQ(types(out), (V{"escalationSuccess"}));
+  const std::string id2 = request("conv-2").escalation_id;
+  out = apply(AssignCommand{id2, "a-1"});
+  ASSERT_TRUE(out.error);
+  EXPECT_EQ(out.error->code, ErrorCode::conflict);
+  EXPECT_NE(out.error->message.find("at capacity (1/1)"), std::string::npos);
+}
+
+TEST_F(Lifecycle, UnassignPutsItBackInTheQueueForSomeoneElse) {
+  load_simple({agent("a-1"), agent("a-2")});
+  agent_status("a-2", AgentStatus::away);
+  const std::string id = request("conv-1").escalation_id;
+  auto out = apply(UnassignCommand{id});
+  ASSERT_EQ(types(out).at(0), "escalationUnassigned");
+  EXPECT_EQ(esc("conv-1").status, EscalationStatus::queued);
+  out = agent_status("a-2", AgentStatus::available);
+  EXPECT_EQ(holder("conv-1"), "a-2");
+  auto again = apply(UnassignCommand{id});
+  apply(UnassignCommand{id});
+  EXPECT_TRUE(apply(UnassignCommand{id}).error);  // queued: nothing to unassign
+}
+
+TEST_F(Lifecycle, SendRelaysAnAgentReplyOnlyFromTheHolder) {
+  load_simple({agent("a-1"), agent("a-2")});
+  const std::string id = request("conv-1").escalation_id;
+  const std::string h = holder("conv-1");
+  const std::string other = h == "a-1" ? "a-2" : "a-1";
+  auto refused = apply(SendCommand{id, other, "hello"});
+  ASSERT_TRUE(refused.error);
+  EXPECT_EQ(refused.error->code, ErrorCode::conflict);
+  auto empty = apply(SendCommand{id, h, ""});
+  ASSERT_TRUE(empty.error);
+  EXPECT_EQ(empty.error->message, "content: must not be empty");
+  auto out = apply(SendCommand{id, h, "Chào bạn"});
+  ASSERT_EQ(types(out), (V{"message"}));
+  EXPECT_EQ(out.events[0].text, "Chào bạn");
+  EXPECT_EQ(out.events[0].role, "agent");
+  EXPECT_EQ(esc("conv-1").messages.back().text, "Chào bạn");
+}
+
+TEST_F(Lifecycle, CustomerAndAgentMessagesAreRelayedAndKeptBounded) {
+  RuleSet rules;
+  rules.settings.max_messages = 3;
+  rules.agents = {agent("a-1")};
+  rules.queues = {queue("general")};
+  rules.routes = {route("default", "true", "general")};
+  load(rules);
+  request("conv-1");
+  auto out = inbound(InboundType::message, "conv-1", "", "where is my order?");
+  ASSERT_EQ(types(out), (V{"message"}));
+  EXPECT_EQ(out.events[0].role, "customer");
+  EXPECT_EQ(out.events[0].agent_id, "a-1");  // to the assigned agent's channel
+  out = inbound(InboundType::message, "conv-1", "a-1", "on its way");
+  EXPECT_EQ(out.events.at(0).role, "agent");
+  for (int i = 0; i < 5; ++i) inbound(InboundType::message, "conv-1", "", "m" + std::to_string(i));
+  EXPECT_EQ(esc("conv-1").messages.size(), 3u);
+  EXPECT_EQ(esc("conv-1").messages.back().text, "m4");
+}
+
+TEST_F(Lifecycle, LateEventsForAClosedConversationAreAcknowledgedWithoutEffect) {
+  load_simple({agent("a-1")});
+  for (auto type : {InboundType::message, InboundType::conversation_closed, InboundType::escalation_failed,
+                    InboundType::escalation_queue_update}) {
+    auto out = inbound(type, "never-escalated", "", "late");
+    EXPECT_FALSE(out.error);
+    EXPECT_TRUE(out.events.empty());
+    EXPECT_EQ(out.ignored, "no open escalation for this conversation");
+  }
+}
+
+TEST_F(Lifecycle, PlatformCloseResolvesAndPlatformFailureCancels) {
+  load_simple({agent("a-1")});
+  request("conv-1");
+  request("conv-2");
+  // Resolving frees a-1, who takes the waiting conv-2 at once (backlog pull).
+  EXPECT_EQ(types(inbound(InboundType::conversation_closed, "conv-1")), (V{"escalationResolved", "escalationSuccess"}));
+  EXPECT_EQ(holder("conv-2"), "a-1");
+  auto out = inbound(InboundType::escalation_failed, "conv-2");
+  EXPECT_EQ(types(out).at(0), "escalationCancelled");
+}
+
+TEST_F(Lifecycle, InboundEscalationSuccessAcceptsTheOffer) {
+  QueueSpec q = queue("general");
+  q.offer_timeout_ms = 30'000;
+  load_simple({agent("a-1")}, q);
+  request("conv-1");
+  auto out = inbound(InboundType::escalation_success, "conv-1", "a-1");
+  EXPECT_EQ(types(out), (V{"escalationSuccess"}));
+  EXPECT_EQ(esc("conv-1").status, EscalationStatus::assigned);
+}
+
+TEST_F(Lifecycle, ExternalQueueUpdatesAreRecordedAndRepublished) {
+  load_simple({});
+  request("conv-1");
+  InboundEvent e;
+  e.type = InboundType::escalation_queue_update;
+  e.workspace_id = "ws-1";
+  e.conversation_id = "conv-1";
+  e.queue_position = 7;
+  e.waiting_time = 12;
+  auto out = apply(e);
+  ASSERT_EQ(types(out), (V{"escalationQueueUpdate"}));
+  EXPECT_EQ(out.events[0].queue_position, 7);
+  EXPECT_EQ(out.events[0].waiting_time, 12);
+  EXPECT_EQ(esc("conv-1").external_position, 7);
+}
+
+TEST_F(Lifecycle, DuplicateEventIdHasNoSecondEffectWithinTheWindow) {
+  load_simple({});
+  InboundEvent e;
+  e.type = InboundType::escalation_requested;
+  e.event_id = "evt-1";
+  e.workspace_id = "ws-1";
+  e.conversation_id = "conv-1";
+  auto first = apply(e);
+  EXPECT_FALSE(first.duplicate);
+  apply(ResolveCommand{first.escalation_id, ""});
+  auto second = apply(e);
+  EXPECT_TRUE(second.duplicate);
+  EXPECT_TRUE(second.events.empty());
+  EXPECT_EQ(router.open_escalation_count(), 0u);
+  auto later = apply(e, now + 24 * 3'600'000);  // the window has passed
+  EXPECT_FALSE(later.duplicate);
+  EXPECT_EQ(router.open_escalation_count(), 1u);
+}
+
+TEST_F(Lifecycle, AgentUpsertAddsAnAgentThatPullsWaitingWork) {
+  load_simple({});
+  request("conv-1");
+  auto out = apply(UpsertAgentCommand{agent("new")});
+  ASSERT_FALSE(out.error);
+  EXPECT_EQ(holder("conv-1"), "new");
+  AgentSpec bad = agent("x");
+  bad.workspaces.clear();
+  auto refused = apply(UpsertAgentCommand{bad});
+  ASSERT_TRUE(refused.error);
+  EXPECT_EQ(refused.error->message, "workspaces: must name at least one workspace");
+}
+
+TEST_F(Lifecycle, AnAgentThatLeavesAWorkspaceGivesBackItsEscalations) {
+  load_simple({agent("a-1"), agent("a-2")});
+  agent_status("a-2", AgentStatus::away);
+  request("conv-1");
+  ASSERT_EQ(holder("conv-1"), "a-1");
+  auto moved = agent("a-1", {}, {"en"}, 1, {"ws-2"});
+  apply(UpsertAgentCommand{moved});
+  EXPECT_EQ(esc("conv-1").status, EscalationStatus::queued);
+  agent_status("a-2", AgentStatus::available);
+  EXPECT_EQ(holder("conv-1"), "a-2");
+}
+
+}  // namespace
+}  // namespace router::core::testing

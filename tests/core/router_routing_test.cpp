@@ -1,0 +1,347 @@
+// Routes, queues, strategies, order, steps, timers and disconnects (SPEC §4.3).
+#include "router_fixture.hpp"
+
+namespace router::core::testing {
+namespace {
+
+using V = std::vector<std::string>;
+
+class Routing : public RouterTest {};
+
+TEST_F(Routing, FirstMatchingRouteWinsInTheOrderWritten) {
+  RuleSet rules;
+  rules.queues = {queue("billing-vip"), queue("billing"), queue("general")};
+  rules.routes = {route("vip-billing", R"(escalation.priority >= 2 and "billing" in escalation.skills)", "billing-vip"),
+                  route("billing", R"("billing" in escalation.skills)", "billing"), route("default", "true", "general")};
+  load(rules);
+  request("c1", 3, {"billing"});
+  request("c2", 0, {"billing"});
+  request("c3", 5, {"shipping"});
+  EXPECT_EQ(router.symbol_name(esc("c1").queue), "billing-vip");
+  EXPECT_EQ(router.symbol_name(esc("c2").queue), "billing");
+  EXPECT_EQ(router.symbol_name(esc("c3").queue), "general");
+  EXPECT_EQ(esc("c1").trail.front().route, "vip-billing");
+}
+
+TEST_F(Routing, NoMatchingRouteWaitsUnroutedUntilTheRulesChange) {
+  RuleSet rules;
+  rules.agents = {agent("a-1")};
+  rules.queues = {queue("billing")};
+  rules.routes = {route("billing", R"("billing" in escalation.skills)", "billing")};
+  load(rules);
+  request("c1", 0, {"shipping"});
+  EXPECT_EQ(esc("c1").status, EscalationStatus::queued);
+  EXPECT_EQ(esc("c1").trail.front().action, "unrouted");
+  rules.routes.push_back(route("default", "true", "billing"));
+  auto out = apply(ReloadRulesCommand{rules});
+  ASSERT_FALSE(out.error);
+  EXPECT_EQ(holder("c1"), "a-1");
+}
+
+TEST_F(Routing, QueueAgentsRuleDecidesEligibility) {
+  load_simple({agent("en-agent", {"billing"}, {"en"}), agent("vi-agent", {"billing"}, {"vi"})},
+              queue("general", R"("billing" in agent.skills and escalation.language in agent.languages)"));
+  request("c1", 0, {"billing"}, "vi");
+  EXPECT_EQ(holder("c1"), "vi-agent");
+  request("c2", 0, {"billing"}, "fr");
+  EXPECT_EQ(esc("c2").status, EscalationStatus::queued);
+  const Decision& waiting = esc("c2").trail.back();
+  EXPECT_EQ(waiting.action, "waiting");
+  ASSERT_FALSE(waiting.candidates.empty());
+  EXPECT_EQ(waiting.candidates[0].verdict, "does not match the queue's agents rule");
+}
+
+TEST_F(Routing, OnlyWorkspaceMembersAreEverAssigned) {
+  load_simple({agent("ws2-agent", {}, {"en"}, 5, {"ws-2"})});
+  request("c1", 0, {}, "en", "ws-1");
+  EXPECT_EQ(esc("c1").status, EscalationStatus::queued);
+  request("c2", 0, {}, "en", "ws-2");
+  EXPECT_EQ(router.agent_at(esc("c2", "ws-2").assignee)->id, "ws2-agent");
+}
+
+TEST_F(Routing, HigherPriorityIsServedFirstThenTheOldest) {
+  load_simple({agent("a-1")});
+  agent_status("a-1", AgentStatus::away);
+  request("old-low", 0);
+  apply(TickCommand{}, now + 1000);
+  request("new-high", 5);
+  apply(TickCommand{}, now + 1000);
+  request("newer-low", 0);
+  EXPECT_EQ(router.queue_position(esc("new-high")), 1);
+  EXPECT_EQ(router.queue_position(esc("old-low")), 2);
+  EXPECT_EQ(router.queue_position(esc("newer-low")), 3);
+  agent_status("a-1", AgentStatus::available);
+  EXPECT_EQ(holder("new-high"), "a-1");
+  apply(ResolveCommand{esc("new-high").id, ""});
+  EXPECT_EQ(holder("old-low"), "a-1");
+}
+
+TEST_F(Routing, ANewerEscalationNeverJumpsAnOlderOneTheAgentCouldServe) {
+  // a-1 serves only priority >= 1 at first; after 60 s its step widens to everything.
+  QueueSpec q = queue("general", "escalation.priority >= 1");
+  q.steps.push_back(QueueStep{60'000, ExpressionSource{"true", {}}});
+  load_simple({agent("a-1", {}, {"en"}, 1)}, q);
+  agent_status("a-1", AgentStatus::away);
+  request("old", 0);
+  advance(61'000);  // old's step widened: any agent now
+  request("new", 0);
+  agent_status("a-1", AgentStatus::available);
+  EXPECT_EQ(holder("old"), "a-1");
+  EXPECT_EQ(esc("new").status, EscalationStatus::queued);
+}
+
+TEST_F(Routing, LeastLoadedPrefersTheLowerLoadRatioThenTheLongestIdle) {
+  load_simple({agent("big", {}, {"en"}, 4), agent("small", {}, {"en"}, 2)});
+  request("c1");  // both 0 load, both never assigned: lower index wins the tie deterministically
+  const std::string first = holder("c1");
+  request("c2");
+  EXPECT_NE(holder("c2"), first);  // the other one is now less loaded
+  request("c3");
+  EXPECT_EQ(holder("c3"), "big");  // big 1/4 < small 1/2
+  const Decision& d = esc("c3").trail.back();
+  EXPECT_EQ(d.action, "assigned");
+  EXPECT_NE(d.reason.find("least loaded: load 1/4"), std::string::npos) << d.reason;
+}
+
+TEST_F(Routing, LongestIdleChoosesTheAgentAssignedLongestAgo) {
+  load_simple({agent("a", {}, {"en"}, 5), agent("b", {}, {"en"}, 5)}, queue("general", "true", Strategy::longest_idle));
+  request("c1");
+  const std::string first = holder("c1");
+  advance(1000);
+  request("c2");
+  EXPECT_NE(holder("c2"), first);
+  advance(1000);
+  request("c3");
+  EXPECT_EQ(holder("c3"), first);
+}
+
+TEST_F(Routing, RoundRobinRotatesOverEligibleAgents) {
+  load_simple({agent("a", {}, {"en"}, 9), agent("b", {}, {"en"}, 9), agent("c", {}, {"en"}, 9)},
+              queue("general", "true", Strategy::round_robin));
+  std::vector<std::string> order;
+  for (int i = 0; i < 6; ++i) {
+    request("c" + std::to_string(i));
+    order.push_back(holder("c" + std::to_string(i)));
+  }
+  EXPECT_EQ(order, (V{"a", "b", "c", "a", "b", "c"}));
+}
+
+TEST_F(Routing, ManualQueuesNeverAutoAssign) {
+  load_simple({agent("a-1")}, queue("general", "true", Strategy::manual));
+  request("c1");
+  EXPECT_EQ(esc("c1").status, EscalationStatus::queued);
+  EXPECT_FALSE(apply(AssignCommand{esc("c1").id, "a-1"}).error);
+  EXPECT_EQ(holder("c1"), "a-1");
+}
+
+TEST_F(Routing, StickyPrefersTheAgentWhoLastServedTheContact) {
+  QueueSpec q = queue("general", "true", Strategy::least_loaded);
+  q.sticky = true;
+  load_simple({agent("a", {}, {"en"}, 5), agent("b", {}, {"en"}, 5)}, q);
+  request("c1", 0, {}, "en", "ws-1", "cust-7");
+  const std::string served = holder("c1");
+  apply(ResolveCommand{esc("c1").id, ""});
+  request("filler", 0);  // makes `served` less attractive by load? no: it goes to the other one
+  request("c2", 0, {}, "en", "ws-1", "cust-7");
+  EXPECT_EQ(holder("c2"), served);
+  EXPECT_NE(esc("c2").trail.back().reason.find("sticky"), std::string::npos);
+}
+
+TEST_F(Routing, StepsWidenTheTargetAsTheEscalationWaits) {
+  QueueSpec q = queue("general", R"("vip" in agent.skills)");
+  q.steps.push_back(QueueStep{60'000, ExpressionSource{"true", {}}});
+  load_simple({agent("regular", {}, {"en"})}, q);
+  request("c1");
+  EXPECT_EQ(esc("c1").status, EscalationStatus::queued);
+  advance(59'999);
+  EXPECT_EQ(esc("c1").status, EscalationStatus::queued);
+  auto out = advance(1);
+  EXPECT_EQ(holder("c1"), "regular");
+  bool stepped = false;
+  for (const Decision& d : esc("c1").trail) stepped = stepped || (d.action == "step" && d.step == 0);
+  EXPECT_TRUE(stepped);
+}
+
+TEST_F(Routing, FailAfterFailsAWaitingEscalationWithReasonTimeout) {
+  QueueSpec q = queue("general");
+  q.fail_after_ms = 600'000;
+  load_simple({}, q);
+  const std::string id = request("c1").escalation_id;
+  EXPECT_TRUE(advance(599'999).events.empty());
+  auto out = advance(1);
+  const OutboundEvent* failed = find(out, OutboundType::escalation_failed);
+  ASSERT_NE(failed, nullptr);
+  EXPECT_EQ(failed->reason, "timeout");
+  EXPECT_EQ(router.find_escalation(id)->status, EscalationStatus::failed);
+  EXPECT_EQ(router.next_deadline(), -1);
+}
+
+TEST_F(Routing, ReplyTimeoutRequeuesWhenTheAssigneeStaysSilent) {
+  QueueSpec q = queue("general");
+  q.reply_timeout_ms = 300'000;
+  load_simple({agent("silent"), agent("other")}, q);
+  agent_status("other", AgentStatus::away);
+  request("c1");
+  ASSERT_EQ(holder("c1"), "silent");
+  agent_status("other", AgentStatus::available);
+  auto out = advance(300'000);
+  const OutboundEvent* unassigned = find(out, OutboundType::escalation_unassigned);
+  ASSERT_NE(unassigned, nullptr);
+  EXPECT_EQ(unassigned->reason, "reply_timeout");
+  EXPECT_EQ(holder("c1"), "other");
+  // An agent who replies in time keeps it.
+  request("c2");
+  const std::string h = holder("c2");
+  apply(SendCommand{esc("c2").id, h, "hi"});
+  advance(300'000);
+  EXPECT_EQ(holder("c2"), h);
+}
+
+TEST_F(Routing, DisconnectReroutesOffersAtOnceAndRequeuesAssignmentsAfterGrace) {
+  RuleSet rules;
+  rules.settings.disconnect_grace_ms = 60'000;
+  QueueSpec q = queue("general");
+  rules.agents = {agent("a-1", {}, {"en"}, 3), agent("a-2", {}, {"en"}, 3)};
+  rules.queues = {q};
+  rules.routes = {route("default", "true", "general")};
+  load(rules);
+  agent_status("a-2", AgentStatus::away);
+  request("assigned");
+  request("taken");
+  apply(TakeoverCommand{esc("taken").id, "a-1"});
+  auto out = inbound(InboundType::agent_disconnect, "", "a-1");
+  EXPECT_EQ(router.find_agent("a-1")->status, AgentStatus::offline);
+  int notices = 0;
+  for (const auto& e : out.events) notices += e.type == OutboundType::agent_disconnect;
+  EXPECT_EQ(notices, 2);  // each affected customer is told
+  advance(59'999);
+  EXPECT_EQ(holder("assigned"), "a-1");
+  agent_status("a-2", AgentStatus::available);
+  out = advance(1);
+  EXPECT_EQ(holder("assigned"), "a-2");
+  EXPECT_EQ(holder("taken"), "a-2");
+  EXPECT_TRUE(esc("taken").front_of_line);
+}
+
+TEST_F(Routing, ReconnectingWithinTheGraceKeepsTheAssignments) {
+  load_simple({agent("a-1")});
+  request("c1");
+  inbound(InboundType::agent_disconnect, "", "a-1");
+  advance(30'000);
+  agent_status("a-1", AgentStatus::available);
+  advance(120'000);
+  EXPECT_EQ(holder("c1"), "a-1");
+  EXPECT_EQ(esc("c1").status, EscalationStatus::assigned);
+}
+
+TEST_F(Routing, OffersToADisconnectedAgentAreRoutedAgainImmediately) {
+  QueueSpec q = queue("general");
+  q.offer_timeout_ms = 30'000;
+  load_simple({agent("a-1"), agent("a-2")}, q);
+  auto out = request("c1");
+  const std::string first = out.events[1].agent_id;
+  out = inbound(InboundType::agent_disconnect, "", first);
+  const OutboundEvent* offer = find(out, OutboundType::escalation_offered);
+  ASSERT_NE(offer, nullptr);
+  EXPECT_NE(offer->agent_id, first);
+}
+
+TEST_F(Routing, QueueUpdatesAreRateLimitedPerConversation) {
+  RuleSet rules;
+  rules.settings.queue_update_interval_ms = 10'000;
+  rules.agents = {agent("a-1")};
+  rules.queues = {queue("general")};
+  rules.routes = {route("default", "true", "general")};
+  load(rules);
+  agent_status("a-1", AgentStatus::away);
+  request("c1");
+  request("c2");
+  request("c3");
+  // c1 leaves the queue right away: c2 and c3 were told their position less than 10 s ago.
+  auto out = apply(AssignCommand{esc("c1").id, "a-1"});
+  EXPECT_EQ(find(out, OutboundType::escalation_queue_update), nullptr);
+  out = advance(10'000);
+  int updates = 0;
+  for (const auto& e : out.events) {
+    if (e.type == OutboundType::escalation_queue_update) {
+      ++updates;
+      EXPECT_EQ(e.queue_position, e.conversation_id == "c2" ? 1 : 2);
+    }
+  }
+  EXPECT_EQ(updates, 2);
+  EXPECT_TRUE(advance(10'000).events.empty());  // nothing changed since
+}
+
+TEST_F(Routing, WaitingTimeFollowsTheQueuesRecentAssignmentInterval) {
+  load_simple({agent("a-1", {}, {"en"}, 100)});
+  // Two assignments 3 minutes apart: the queue's mean interval is 3 minutes.
+  request("c1");
+  apply(TickCommand{}, now + 180'000);
+  request("c2");
+  agent_status("a-1", AgentStatus::away);
+  auto out = request("c3");
+  const OutboundEvent* update = find(out, OutboundType::escalation_queue_update);
+  ASSERT_NE(update, nullptr);
+  EXPECT_EQ(update->queue_position, 1);
+  EXPECT_EQ(update->waiting_time, 3);
+  out = request("c4");
+  EXPECT_EQ(find(out, OutboundType::escalation_queue_update)->waiting_time, 6);
+}
+
+TEST_F(Routing, ReloadReevaluatesQueuedEscalationsAgainstTheNewRules) {
+  RuleSet rules;
+  rules.agents = {agent("billing-agent", {"billing"})};
+  rules.queues = {queue("general", R"("nobody" in agent.skills)")};
+  rules.routes = {route("default", "true", "general")};
+  load(rules);
+  request("c1");
+  EXPECT_EQ(esc("c1").status, EscalationStatus::queued);
+  rules.queues[0].agents.text = R"("billing" in agent.skills)";
+  auto out = apply(ReloadRulesCommand{rules});
+  ASSERT_FALSE(out.error);
+  EXPECT_EQ(holder("c1"), "billing-agent");
+}
+
+TEST_F(Routing, ABadReloadIsRejectedWithPositionsAndTheOldRulesStay) {
+  RuleSet rules;
+  rules.queues = {queue("general")};
+  rules.routes = {route("default", "true", "general")};
+  load(rules);
+  rules.routes[0].when = ExpressionSource{"escalation.prio > 1", SourcePos{12, 8}};
+  auto out = apply(ReloadRulesCommand{rules});
+  ASSERT_TRUE(out.error);
+  EXPECT_NE(out.error->message.find("12:9: unknown field 'escalation.prio'"), std::string::npos) << out.error->message;
+  EXPECT_EQ(router.rules().routes[0].when.text, "true");
+}
+
+TEST_F(Routing, ValidateRulesPositionsErrorsInTheFile) {
+  RuleSet rules;
+  rules.queues = {queue("general")};
+  rules.queues[0].agents = ExpressionSource{R"("billing" in agent.skilz)", SourcePos{20, 10}};
+  rules.routes = {route("r", "true", "missing")};
+  rules.routes[0].queue_pos = SourcePos{30, 9};
+  auto errors = validate_rules(rules);
+  ASSERT_EQ(errors.size(), 2u);
+  EXPECT_EQ(errors[0].pos.line, 20u);
+  EXPECT_EQ(errors[0].pos.column, 24u);  // the quote at 10, the path at expression column 14
+  EXPECT_EQ(errors[1].pos.line, 30u);
+}
+
+TEST_F(Routing, TheTrailExplainsWhyTheChosenAgentWon) {
+  load_simple({agent("away-one"), agent("full", {}, {"en"}, 1), agent("winner", {}, {"en"}, 1)});
+  agent_status("away-one", AgentStatus::away);
+  request("filler");  // goes to "full" or "winner"; make sure "full" is full
+  if (holder("filler") != "full") {
+    apply(AssignCommand{esc("filler").id, "full"});
+  }
+  request("c1");
+  const Decision& d = esc("c1").trail.back();
+  EXPECT_EQ(d.action, "assigned");
+  EXPECT_EQ(d.agent, "winner");
+  EXPECT_EQ(d.queue, "general");
+  EXPECT_EQ(d.route, "default");
+  EXPECT_FALSE(d.reason.empty());
+}
+
+}  // namespace
+}  // namespace router::core::testing
