@@ -365,7 +365,7 @@ void Router::State::place(EscalationIndex index) {
   }
 }
 
-EscalationIndex Router::State::best_backlog_for(AgentIndex agent_index_value) {
+EscalationIndex Router::State::best_backlog_for(AgentIndex agent_index_value) const {
   const Agent& agent = agents[agent_index_value];
   EscalationIndex best = no_index;
   QueueKey best_key;
@@ -382,7 +382,7 @@ EscalationIndex Router::State::best_backlog_for(AgentIndex agent_index_value) {
         if (best != no_index && !(key < best_key)) {
           break;  // nothing further in this queue can come first
         }
-        if (eligible(*escalation(esc_index), agent_index_value, spec, nullptr)) {
+        if (eligible(*escalations[esc_index], agent_index_value, spec, nullptr)) {
           best = esc_index;
           best_key = key;
           break;
@@ -489,6 +489,7 @@ void Router::State::release_agent(EscalationIndex index) {
   }
   Agent& a = agents[holder];
   --a.load;
+  a.excess_load = a.load > a.capacity ? a.load - a.capacity : 0;
   a.held.erase(std::find(a.held.begin(), a.held.end(), index));
   esc.assignee = no_index;
   esc.taken_over_by = no_index;

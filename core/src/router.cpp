@@ -284,6 +284,8 @@ void Router::State::upsert_agent(const AgentSpec& spec, bool from_config) {
   agent.skills = intern_all(symbols, spec.skills, false);
   agent.languages = intern_all(symbols, spec.languages, false);
   agent.capacity = std::max<std::uint32_t>(1, spec.capacity);
+  // A lower capacity takes no conversation away from the agent: it just gets nothing new for a while.
+  agent.excess_load = agent.load > agent.capacity ? agent.load - agent.capacity : 0;
   agent.attributes = spec.attributes;
   agent.external_ids = spec.external_ids;
   agent.from_config = agent.from_config || from_config;
@@ -755,12 +757,13 @@ void Router::State::command(const TickCommand&) {}
 Outcome Router::State::apply(const Input& input) {
   Outcome outcome;
   out = &outcome;
-  now = std::max(now, input.at);
-  fire_due();
+  const TimestampMs at = std::max(now, input.at);
+  fire_due(at);
+  now = at;
   run_work();
   std::visit([this](const auto& c) { command(c); }, input.command);
   run_work();
-  fire_due();
+  fire_due(now);
   walk_dirty_queues();
   outcome.next_deadline = deadlines.empty() ? -1 : deadlines.begin()->at;
   out = nullptr;
@@ -802,5 +805,6 @@ std::uint64_t Router::sequence() const { return state_->sequence; }
 std::size_t Router::open_escalation_count() const { return state_->open_count; }
 const RuleSet& Router::rules() const { return state_->rules.spec; }
 std::string_view Router::symbol_name(Symbol symbol) const { return state_->symbols.name(symbol); }
+const SymbolTable& Router::symbols() const { return state_->symbols; }
 
 }  // namespace router::core

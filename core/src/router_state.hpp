@@ -197,7 +197,8 @@ struct Router::State {
   bool eligible(const Escalation& esc, AgentIndex agent, const CompiledQueue& spec, std::string* why) const;
   void place(EscalationIndex index);
   void pull(AgentIndex agent);
-  EscalationIndex best_backlog_for(AgentIndex agent);
+  EscalationIndex best_backlog_for(AgentIndex agent) const;
+  std::string check_invariants() const;
   void hand(EscalationIndex index, AgentIndex agent, Decision decision);
   void assigned(EscalationIndex index, AgentIndex agent);
   void reindex_agent(AgentIndex agent);
@@ -217,7 +218,7 @@ struct Router::State {
   // --- timers.cpp
   void schedule(DeadlineKind kind, TimestampMs at, std::uint32_t target, std::uint64_t stamp);
   void schedule_waiting_deadlines(EscalationIndex index);
-  void fire_due();
+  void fire_due(TimestampMs until);
   void fire(const Deadline& deadline);
 
   // --- install rules

@@ -25,10 +25,12 @@ void Router::State::schedule_waiting_deadlines(EscalationIndex index) {
   }
 }
 
-void Router::State::fire_due() {
-  while (!deadlines.empty() && deadlines.begin()->at <= now) {
+void Router::State::fire_due(TimestampMs until) {
+  // Each deadline fires as of its own time, in time order, so late input does not change history.
+  while (!deadlines.empty() && deadlines.begin()->at <= until) {
     const Deadline deadline = *deadlines.begin();
     deadlines.erase(deadlines.begin());
+    now = std::max(now, deadline.at);
     fire(deadline);
     run_work();
   }

@@ -44,6 +44,8 @@ struct Agent {
 
   // Runtime
   std::uint32_t load = 0;  // escalations it holds: offered, assigned, taken over
+  // Held beyond a capacity that was lowered while it held them: kept, never added to.
+  std::uint32_t excess_load = 0;
   TimestampMs last_assigned_at = 0;
   std::uint32_t missed_offers = 0;   // consecutive
   std::uint64_t disconnect_generation = 0;  // bumps on every disconnect, to match grace timers

@@ -86,12 +86,17 @@ class Router {
   std::string escalation_json(const Escalation& escalation, bool detail) const;
   std::string agent_json(const Agent& agent) const;
   std::string_view symbol_name(Symbol symbol) const;
+  const SymbolTable& symbols() const;
   const RuleSet& rules() const;
 
   TimestampMs now() const;
   TimestampMs next_deadline() const;
   std::uint64_t sequence() const;  // of the last outbound event
   std::size_t open_escalation_count() const;
+
+  // Checks the state's invariants (capacity, single holder, membership, every open escalation in
+  // exactly one place, no eligible agent idle while work waits). "" when they hold. For tests.
+  std::string check_invariants() const;
 
   // The whole state as bytes, and back. restore(snapshot()) behaves exactly like the original.
   std::string snapshot() const;

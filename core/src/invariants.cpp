@@ -1,0 +1,76 @@
+// Invariants of the routing state, checked by the randomized simulation test after every step.
+#include <algorithm>
+#include <map>
+
+#include "router_state.hpp"
+
+namespace router::core {
+
+std::string Router::State::check_invariants() const {
+  std::map<EscalationIndex, int> places;  // how many places each open escalation is in
+  for (AgentIndex a = 0; a < agents.size(); ++a) {
+    const Agent& agent = agents[a];
+    if (agent.load != agent.held.size()) {
+      return "agent " + agent.id + " load " + std::to_string(agent.load) + " != held " + std::to_string(agent.held.size());
+    }
+    if (agent.load > agent.capacity + agent.excess_load ||
+        agent.excess_load != (agent.load > agent.capacity ? agent.load - agent.capacity : 0)) {
+      return "agent " + agent.id + " over capacity " + std::to_string(agent.load) + "/" + std::to_string(agent.capacity);
+    }
+    for (EscalationIndex e : agent.held) {
+      const Escalation* esc = escalations[e].get();
+      if (esc == nullptr || !holds_agent(esc->status) || esc->assignee != a) {
+        return "agent " + agent.id + " holds an escalation that is not held by it";
+      }
+      if (!agent.member_of(esc->workspace)) {
+        return "agent " + agent.id + " holds " + esc->id + " of a workspace it is not a member of";
+      }
+      if (esc->taken_over_by != no_index && esc->taken_over_by != a) {
+        return esc->id + " is taken over by another agent than its holder";
+      }
+      ++places[e];
+    }
+  }
+  for (std::uint32_t q = 0; q < queues.size(); ++q) {
+    for (const auto& [key, e] : queues[q].waiting) {
+      const Escalation* esc = escalations[e].get();
+      if (esc == nullptr || esc->status != EscalationStatus::queued) {
+        return "queue holds a non-queued escalation";
+      }
+      if (esc->workspace != queues[q].workspace || esc->queue != queues[q].name) {
+        return esc->id + " sits in another workspace's or queue's line";
+      }
+      ++places[e];
+    }
+  }
+  std::size_t open = 0;
+  for (EscalationIndex e = 0; e < escalations.size(); ++e) {
+    const Escalation* esc = escalations[e].get();
+    if (esc == nullptr) continue;
+    const int count = places.count(e) != 0 ? places.at(e) : 0;
+    if (is_open(esc->status)) {
+      ++open;
+      if (count != 1) return esc->id + " (" + escalation_status_name(esc->status) + ") is in " + std::to_string(count) + " places";
+      auto it = open_by_conversation.find(conversation_key(esc->workspace, esc->conversation_id));
+      if (it == open_by_conversation.end() || it->second != e) return esc->id + " is not the open one of its conversation";
+    } else if (count != 0) {
+      return "closed " + esc->id + " is still held or queued";
+    }
+    if (esc->status == EscalationStatus::queued && esc->assignee != no_index) return esc->id + " is queued with an assignee";
+  }
+  if (open != open_count || open != open_by_conversation.size()) return "open escalation count is off";
+  // Work-conserving: no agent that can take work is eligible for anything waiting.
+  for (AgentIndex a = 0; a < agents.size(); ++a) {
+    const Agent& agent = agents[a];
+    if (agent.removed || agent.status != AgentStatus::available || agent.load >= agent.capacity) continue;
+    const EscalationIndex waiting = best_backlog_for(a);
+    if (waiting != no_index) {
+      return "agent " + agent.id + " is idle while eligible " + escalations[waiting]->id + " waits";
+    }
+  }
+  return "";
+}
+
+std::string Router::check_invariants() const { return state_->check_invariants(); }
+
+}  // namespace router::core

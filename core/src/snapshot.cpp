@@ -1,0 +1,671 @@
+// The whole Router state as bytes and back: little-endian fixed-width fields, strings with a
+// length. Indexes that follow from the state (lookups, ready sets, queue trees) are rebuilt.
+#include <algorithm>
+#include <cstring>
+
+#include "router_state.hpp"
+
+namespace router::core {
+namespace {
+
+constexpr std::string_view magic = "ERSNAP01";
+
+class ByteWriter {
+ public:
+  void u8(std::uint8_t v) { out_.push_back(static_cast<char>(v)); }
+  void u32(std::uint32_t v) { raw(&v, sizeof v); }
+  void u64(std::uint64_t v) { raw(&v, sizeof v); }
+  void i32(std::int32_t v) { raw(&v, sizeof v); }
+  void i64(std::int64_t v) { raw(&v, sizeof v); }
+  void f64(double v) { raw(&v, sizeof v); }
+  void b(bool v) { u8(v ? 1 : 0); }
+  void str(std::string_view s) {
+    u32(static_cast<std::uint32_t>(s.size()));
+    out_.append(s);
+  }
+  void strs(const std::vector<std::string>& v) {
+    u32(static_cast<std::uint32_t>(v.size()));
+    for (const auto& s : v) str(s);
+  }
+  void syms(const std::vector<Symbol>& v) {
+    u32(static_cast<std::uint32_t>(v.size()));
+    for (Symbol s : v) u32(s);
+  }
+  void scalar(const Scalar& s) {
+    u8(static_cast<std::uint8_t>(s.index()));
+    if (s.index() == 1) b(std::get<bool>(s));
+    if (s.index() == 2) f64(std::get<double>(s));
+    if (s.index() == 3) str(std::get<std::string>(s));
+  }
+  void attrs(const Attributes& a) {
+    u32(static_cast<std::uint32_t>(a.size()));
+    for (const auto& [key, value] : a) {
+      str(key);
+      u8(static_cast<std::uint8_t>(value.index()));
+      switch (value.index()) {
+        case 1: b(std::get<bool>(value)); break;
+        case 2: f64(std::get<double>(value)); break;
+        case 3: str(std::get<std::string>(value)); break;
+        case 4: {
+          const auto& list = std::get<std::vector<Scalar>>(value);
+          u32(static_cast<std::uint32_t>(list.size()));
+          for (const Scalar& s : list) scalar(s);
+          break;
+        }
+        default: break;
+      }
+    }
+  }
+  void pairs(const std::vector<std::pair<std::string, std::string>>& v) {
+    u32(static_cast<std::uint32_t>(v.size()));
+    for (const auto& [a, c] : v) {
+      str(a);
+      str(c);
+    }
+  }
+  void expr(const ExpressionSource& e) {
+    str(e.text);
+    u32(e.pos.line);
+    u32(e.pos.column);
+  }
+  std::string take() { return std::move(out_); }
+
+ private:
+  void raw(const void* p, std::size_t n) { out_.append(static_cast<const char*>(p), n); }
+  std::string out_;
+};
+
+class ByteReader {
+ public:
+  explicit ByteReader(std::string_view in) : in_(in) {}
+  bool ok() const { return ok_; }
+
+  std::uint8_t u8() {
+    std::uint8_t v = 0;
+    raw(&v, 1);
+    return v;
+  }
+  std::uint32_t u32() {
+    std::uint32_t v = 0;
+    raw(&v, sizeof v);
+    return v;
+  }
+  std::uint64_t u64() {
+    std::uint64_t v = 0;
+    raw(&v, sizeof v);
+    return v;
+  }
+  std::int32_t i32() {
+    std::int32_t v = 0;
+    raw(&v, sizeof v);
+    return v;
+  }
+  std::int64_t i64() {
+    std::int64_t v = 0;
+    raw(&v, sizeof v);
+    return v;
+  }
+  double f64() {
+    double v = 0;
+    raw(&v, sizeof v);
+    return v;
+  }
+  bool b() { return u8() != 0; }
+  std::string str() {
+    const std::uint32_t n = u32();
+    if (!ok_ || n > in_.size() - pos_) {
+      ok_ = false;
+      return {};
+    }
+    std::string s(in_.substr(pos_, n));
+    pos_ += n;
+    return s;
+  }
+  // A count of items that each take at least `min_bytes`: bounded by what is left, so a corrupt
+  // count cannot make us allocate without end.
+  std::uint32_t count(std::size_t min_bytes = 1) {
+    const std::uint32_t n = u32();
+    if (!ok_ || static_cast<std::size_t>(n) * min_bytes > in_.size() - pos_) {
+      ok_ = false;
+      return 0;
+    }
+    return n;
+  }
+  std::vector<std::string> strs() {
+    std::vector<std::string> v(count(4));
+    for (auto& s : v) s = str();
+    return v;
+  }
+  std::vector<Symbol> syms() {
+    std::vector<Symbol> v(count(4));
+    for (auto& s : v) s = u32();
+    return v;
+  }
+  Scalar scalar() {
+    switch (u8()) {
+      case 1: return Scalar{b()};
+      case 2: return Scalar{f64()};
+      case 3: return Scalar{str()};
+      default: return Scalar{};
+    }
+  }
+  Attributes attrs() {
+    Attributes a(count(5));
+    for (auto& [key, value] : a) {
+      key = str();
+      switch (u8()) {
+        case 1: value = b(); break;
+        case 2: value = f64(); break;
+        case 3: value = str(); break;
+        case 4: {
+          std::vector<Scalar> list(count(1));
+          for (auto& s : list) s = scalar();
+          value = std::move(list);
+          break;
+        }
+        default: value = std::monostate{};
+      }
+    }
+    return a;
+  }
+  std::vector<std::pair<std::string, std::string>> pairs() {
+    std::vector<std::pair<std::string, std::string>> v(count(8));
+    for (auto& [a, c] : v) {
+      a = str();
+      c = str();
+    }
+    return v;
+  }
+  ExpressionSource expr() {
+    ExpressionSource e;
+    e.text = str();
+    e.pos.line = u32();
+    e.pos.column = u32();
+    return e;
+  }
+  bool at_end() const { return pos_ == in_.size(); }
+
+ private:
+  void raw(void* p, std::size_t n) {
+    if (!ok_ || n > in_.size() - pos_) {
+      ok_ = false;
+      std::memset(p, 0, n);
+      return;
+    }
+    std::memcpy(p, in_.data() + pos_, n);
+    pos_ += n;
+  }
+  std::string_view in_;
+  std::size_t pos_ = 0;
+  bool ok_ = true;
+};
+
+void write_agent_spec(ByteWriter& w, const AgentSpec& a) {
+  w.str(a.id);
+  w.str(a.name);
+  w.str(a.avatar);
+  w.strs(a.workspaces);
+  w.strs(a.skills);
+  w.strs(a.languages);
+  w.u32(a.capacity);
+  w.u8(static_cast<std::uint8_t>(a.status));
+  w.attrs(a.attributes);
+  w.pairs(a.external_ids);
+}
+
+AgentSpec read_agent_spec(ByteReader& r) {
+  AgentSpec a;
+  a.id = r.str();
+  a.name = r.str();
+  a.avatar = r.str();
+  a.workspaces = r.strs();
+  a.skills = r.strs();
+  a.languages = r.strs();
+  a.capacity = r.u32();
+  a.status = static_cast<AgentStatus>(std::min<std::uint8_t>(r.u8(), 2));
+  a.attributes = r.attrs();
+  a.external_ids = r.pairs();
+  return a;
+}
+
+void write_rules(ByteWriter& w, const RuleSet& rules) {
+  w.i64(rules.settings.disconnect_grace_ms);
+  w.i64(rules.settings.queue_update_interval_ms);
+  w.i64(rules.settings.initial_wait_estimate_ms);
+  w.u32(rules.settings.max_messages);
+  w.u32(static_cast<std::uint32_t>(rules.agents.size()));
+  for (const auto& a : rules.agents) write_agent_spec(w, a);
+  w.u32(static_cast<std::uint32_t>(rules.routes.size()));
+  for (const auto& route : rules.routes) {
+    w.str(route.name);
+    w.expr(route.when);
+    w.str(route.queue);
+    w.u32(route.queue_pos.line);
+    w.u32(route.queue_pos.column);
+  }
+  w.u32(static_cast<std::uint32_t>(rules.queues.size()));
+  for (const auto& q : rules.queues) {
+    w.str(q.name);
+    w.expr(q.agents);
+    w.u8(static_cast<std::uint8_t>(q.strategy));
+    w.b(q.sticky);
+    w.i64(q.offer_timeout_ms);
+    w.u32(q.max_missed_offers);
+    w.i64(q.reply_timeout_ms);
+    w.i64(q.fail_after_ms);
+    w.u32(static_cast<std::uint32_t>(q.steps.size()));
+    for (const auto& s : q.steps) {
+      w.i64(s.after_ms);
+      w.expr(s.agents);
+    }
+  }
+}
+
+RuleSet read_rules(ByteReader& r) {
+  RuleSet rules;
+  rules.settings.disconnect_grace_ms = r.i64();
+  rules.settings.queue_update_interval_ms = r.i64();
+  rules.settings.initial_wait_estimate_ms = r.i64();
+  rules.settings.max_messages = r.u32();
+  rules.agents.resize(r.count(8));
+  for (auto& a : rules.agents) a = read_agent_spec(r);
+  rules.routes.resize(r.count(8));
+  for (auto& route : rules.routes) {
+    route.name = r.str();
+    route.when = r.expr();
+    route.queue = r.str();
+    route.queue_pos.line = r.u32();
+    route.queue_pos.column = r.u32();
+  }
+  rules.queues.resize(r.count(8));
+  for (auto& q : rules.queues) {
+    q.name = r.str();
+    q.agents = r.expr();
+    q.strategy = static_cast<Strategy>(std::min<std::uint8_t>(r.u8(), 3));
+    q.sticky = r.b();
+    q.offer_timeout_ms = r.i64();
+    q.max_missed_offers = r.u32();
+    q.reply_timeout_ms = r.i64();
+    q.fail_after_ms = r.i64();
+    q.steps.resize(r.count(8));
+    for (auto& s : q.steps) {
+      s.after_ms = r.i64();
+      s.agents = r.expr();
+    }
+  }
+  return rules;
+}
+
+void write_decision(ByteWriter& w, const Decision& d) {
+  w.i64(d.at);
+  w.str(d.action);
+  w.str(d.route);
+  w.str(d.queue);
+  w.i32(d.step);
+  w.str(d.agent);
+  w.str(d.reason);
+  w.u32(static_cast<std::uint32_t>(d.candidates.size()));
+  for (const auto& c : d.candidates) {
+    w.str(c.agent);
+    w.str(c.verdict);
+  }
+  w.u32(d.not_examined);
+}
+
+Decision read_decision(ByteReader& r) {
+  Decision d;
+  d.at = r.i64();
+  d.action = r.str();
+  d.route = r.str();
+  d.queue = r.str();
+  d.step = r.i32();
+  d.agent = r.str();
+  d.reason = r.str();
+  d.candidates.resize(r.count(8));
+  for (auto& c : d.candidates) {
+    c.agent = r.str();
+    c.verdict = r.str();
+  }
+  d.not_examined = r.u32();
+  return d;
+}
+
+void write_escalation(ByteWriter& w, const Escalation& e) {
+  w.str(e.id);
+  w.u32(e.workspace);
+  w.str(e.conversation_id);
+  w.u32(e.source);
+  w.str(e.external_id);
+  w.str(e.contact.id);
+  w.str(e.contact.name);
+  w.attrs(e.contact.attributes);
+  w.str(e.reason);
+  w.i32(e.priority);
+  w.u32(e.language);
+  w.syms(e.skills);
+  w.attrs(e.attributes);
+  w.u8(static_cast<std::uint8_t>(e.status));
+  w.u32(e.queue);
+  w.i32(e.route);
+  w.u32(e.assignee);
+  w.u32(e.taken_over_by);
+  w.b(e.ai_enabled);
+  w.u64(e.version);
+  w.i64(e.created_at);
+  w.i64(e.queued_at);
+  w.i64(e.waiting_since);
+  w.i64(e.offered_at);
+  w.i64(e.assigned_at);
+  w.i64(e.closed_at);
+  w.str(e.resolution);
+  w.b(e.front_of_line);
+  w.i32(e.step);
+  w.syms(e.excluded);
+  w.b(e.agent_replied);
+  w.u32(static_cast<std::uint32_t>(e.messages.size()));
+  for (const auto& m : e.messages) {
+    w.u8(static_cast<std::uint8_t>(m.role));
+    w.str(m.agent_id);
+    w.str(m.text);
+    w.i64(m.at);
+  }
+  w.u32(static_cast<std::uint32_t>(e.trail.size()));
+  for (const auto& d : e.trail) write_decision(w, d);
+  w.i32(e.sent_position);
+  w.i32(e.sent_wait_minutes);
+  w.i64(e.sent_update_at);
+  w.i32(e.external_position);
+  w.i32(e.external_wait_minutes);
+  w.u64(e.queue_seq);
+  w.b(e.announce_pending);
+}
+
+void read_escalation(ByteReader& r, Escalation& e) {
+  e.id = r.str();
+  e.workspace = r.u32();
+  e.conversation_id = r.str();
+  e.source = r.u32();
+  e.external_id = r.str();
+  e.contact.id = r.str();
+  e.contact.name = r.str();
+  e.contact.attributes = r.attrs();
+  e.reason = r.str();
+  e.priority = r.i32();
+  e.language = r.u32();
+  e.skills = r.syms();
+  e.attributes = r.attrs();
+  e.status = static_cast<EscalationStatus>(std::min<std::uint8_t>(r.u8(), 7));
+  e.queue = r.u32();
+  e.route = r.i32();
+  e.assignee = r.u32();
+  e.taken_over_by = r.u32();
+  e.ai_enabled = r.b();
+  e.version = r.u64();
+  e.created_at = r.i64();
+  e.queued_at = r.i64();
+  e.waiting_since = r.i64();
+  e.offered_at = r.i64();
+  e.assigned_at = r.i64();
+  e.closed_at = r.i64();
+  e.resolution = r.str();
+  e.front_of_line = r.b();
+  e.step = r.i32();
+  e.excluded = r.syms();
+  e.agent_replied = r.b();
+  const std::uint32_t messages = r.count(17);
+  for (std::uint32_t i = 0; i < messages; ++i) {
+    Message m;
+    m.role = static_cast<MessageRole>(std::min<std::uint8_t>(r.u8(), 2));
+    m.agent_id = r.str();
+    m.text = r.str();
+    m.at = r.i64();
+    e.messages.push_back(std::move(m));
+  }
+  e.trail.resize(r.count(8));
+  for (auto& d : e.trail) d = read_decision(r);
+  e.sent_position = r.i32();
+  e.sent_wait_minutes = r.i32();
+  e.sent_update_at = r.i64();
+  e.external_position = r.i32();
+  e.external_wait_minutes = r.i32();
+  e.queue_seq = r.u64();
+  e.announce_pending = r.b();
+}
+
+}  // namespace
+
+std::string Router::snapshot() const {
+  const State& s = *state_;
+  ByteWriter w;
+  w.str(magic);
+  w.u64(s.options.id_seed);
+  w.u32(s.options.max_trail);
+  w.u32(s.options.max_closed);
+  w.i64(s.options.dedupe_window_ms);
+  w.u32(s.options.max_dedupe_entries);
+  w.i64(s.now);
+  w.u64(s.sequence);
+  w.u64(s.next_queue_seq);
+  w.u64(s.next_deadline_seq);
+  w.u64(s.ulids.state());
+  w.i64(s.ulids.last_time());
+  w.u64(s.ulids.last_high());
+  w.u64(s.ulids.last_low());
+
+  w.u32(static_cast<std::uint32_t>(s.symbols.size()));
+  for (Symbol i = 0; i < s.symbols.size(); ++i) w.str(s.symbols.name(i));
+  write_rules(w, s.rules.spec);
+
+  w.u32(static_cast<std::uint32_t>(s.agents.size()));
+  for (const Agent& a : s.agents) {
+    w.str(a.id);
+    w.str(a.name);
+    w.str(a.avatar);
+    w.syms(a.workspaces);
+    w.syms(a.skills);
+    w.syms(a.languages);
+    w.u32(a.capacity);
+    w.u8(static_cast<std::uint8_t>(a.status));
+    w.attrs(a.attributes);
+    w.pairs(a.external_ids);
+    w.b(a.from_config);
+    w.b(a.removed);
+    w.u32(a.load);
+    w.u32(a.excess_load);
+    w.i64(a.last_assigned_at);
+    w.u32(a.missed_offers);
+    w.u64(a.disconnect_generation);
+    w.i64(a.disconnected_at);
+    w.syms(a.held);
+  }
+
+  w.u32(static_cast<std::uint32_t>(s.escalations.size()));
+  for (const auto& e : s.escalations) {
+    w.b(e != nullptr);
+    if (e) write_escalation(w, *e);
+  }
+  w.syms(s.free_slots);
+  w.syms(std::vector<EscalationIndex>(s.closed_order.begin(), s.closed_order.end()));
+
+  std::vector<const std::pair<const std::string, ContactHistory>*> contacts;
+  for (const auto& entry : s.contacts) contacts.push_back(&entry);
+  std::sort(contacts.begin(), contacts.end(), [](auto* a, auto* b) { return a->first < b->first; });
+  w.u32(static_cast<std::uint32_t>(contacts.size()));
+  for (const auto* entry : contacts) {
+    w.str(entry->first);
+    w.u32(entry->second.last_agent);
+    w.strs(entry->second.escalation_ids);
+  }
+
+  w.u32(static_cast<std::uint32_t>(s.queues.size()));
+  for (const QueueState& q : s.queues) {
+    w.u32(q.workspace);
+    w.u32(q.name);
+    w.u32(q.offered);
+    w.i64(q.mean_interval_ms);
+    w.i64(q.last_assignment_at);
+    w.u32(q.round_robin_cursor);
+    w.b(q.dirty);
+    w.i64(q.next_walk_at);
+  }
+  w.syms(std::vector<std::uint32_t>(s.dirty_queues.begin(), s.dirty_queues.end()));
+
+  w.u32(static_cast<std::uint32_t>(s.deadlines.size()));
+  for (const Deadline& d : s.deadlines) {
+    w.i64(d.at);
+    w.u64(d.seq);
+    w.u8(static_cast<std::uint8_t>(d.kind));
+    w.u32(d.target);
+    w.u64(d.stamp);
+  }
+  w.u32(static_cast<std::uint32_t>(s.dedupe_order.size()));
+  for (const auto& [at, id] : s.dedupe_order) {
+    w.i64(at);
+    w.str(id);
+  }
+  return w.take();
+}
+
+Result<Router> Router::restore(std::string_view bytes) {
+  ByteReader r(bytes);
+  if (r.str() != magic || !r.ok()) {
+    return invalid_argument("not a router snapshot (bad magic)");
+  }
+  auto state = std::make_unique<State>();
+  State& s = *state;
+  s.options.id_seed = r.u64();
+  s.options.max_trail = r.u32();
+  s.options.max_closed = r.u32();
+  s.options.dedupe_window_ms = r.i64();
+  s.options.max_dedupe_entries = r.u32();
+  s.now = r.i64();
+  s.sequence = r.u64();
+  s.next_queue_seq = r.u64();
+  s.next_deadline_seq = r.u64();
+  {
+    const std::uint64_t ulid_state = r.u64();
+    const TimestampMs last = r.i64();
+    const std::uint64_t high = r.u64();
+    const std::uint64_t low = r.u64();
+    s.ulids.restore(ulid_state, last, high, low);
+  }
+  const std::uint32_t symbol_count = r.count(4);
+  for (std::uint32_t i = 0; i < symbol_count; ++i) s.symbols.intern(r.str());
+  const RuleSet rules = read_rules(r);
+  if (!r.ok()) return invalid_argument("snapshot truncated in its header or rules");
+  const std::size_t symbols_before = s.symbols.size();
+  if (!compile_rules(rules, s.symbols, s.rules).empty() || s.symbols.size() != symbols_before) {
+    return invalid_argument("snapshot rules do not compile");
+  }
+  auto valid_symbol = [&](Symbol sym) { return sym == no_symbol || sym < s.symbols.size(); };
+
+  const std::uint32_t agent_count = r.count(8);
+  s.agents.resize(agent_count);
+  s.agent_index.resize(agent_count);
+  for (AgentIndex i = 0; i < agent_count && r.ok(); ++i) {
+    Agent& a = s.agents[i];
+    a.id = r.str();
+    a.name = r.str();
+    a.avatar = r.str();
+    a.workspaces = r.syms();
+    a.skills = r.syms();
+    a.languages = r.syms();
+    a.capacity = std::max<std::uint32_t>(1, r.u32());
+    a.status = static_cast<AgentStatus>(std::min<std::uint8_t>(r.u8(), 2));
+    a.attributes = r.attrs();
+    a.external_ids = r.pairs();
+    a.from_config = r.b();
+    a.removed = r.b();
+    a.load = r.u32();
+    a.excess_load = r.u32();
+    a.last_assigned_at = r.i64();
+    a.missed_offers = r.u32();
+    a.disconnect_generation = r.u64();
+    a.disconnected_at = r.i64();
+    a.held = r.syms();
+    for (Symbol sym : a.workspaces) {
+      if (!valid_symbol(sym)) return invalid_argument("snapshot: agent " + a.id + " names an unknown workspace");
+    }
+    s.agent_by_id.emplace(a.id, i);
+  }
+  const std::uint32_t slots = r.count(1);
+  s.escalations.resize(slots);
+  for (EscalationIndex i = 0; i < slots && r.ok(); ++i) {
+    if (!r.b()) continue;
+    auto e = std::make_unique<Escalation>();
+    read_escalation(r, *e);
+    if (!valid_symbol(e->workspace) || !valid_symbol(e->queue) ||
+        (e->assignee != no_index && e->assignee >= agent_count)) {
+      return invalid_argument("snapshot: escalation " + e->id + " is inconsistent");
+    }
+    s.escalation_by_id.emplace(e->id, i);
+    if (is_open(e->status)) {
+      s.open_by_conversation.emplace(s.conversation_key(e->workspace, e->conversation_id), i);
+      ++s.open_count;
+    }
+    s.escalations[i] = std::move(e);
+  }
+  s.free_slots = r.syms();
+  const std::vector<EscalationIndex> closed = r.syms();
+  s.closed_order.assign(closed.begin(), closed.end());
+  const std::uint32_t contact_count = r.count(12);
+  for (std::uint32_t i = 0; i < contact_count && r.ok(); ++i) {
+    std::string key = r.str();
+    ContactHistory history;
+    history.last_agent = r.u32();
+    history.escalation_ids = r.strs();
+    s.contacts.emplace(std::move(key), std::move(history));
+  }
+  const std::uint32_t queue_count = r.count(16);
+  s.queues.resize(queue_count);
+  for (std::uint32_t i = 0; i < queue_count && r.ok(); ++i) {
+    QueueState& q = s.queues[i];
+    q.workspace = r.u32();
+    q.name = r.u32();
+    q.offered = r.u32();
+    q.mean_interval_ms = r.i64();
+    q.last_assignment_at = r.i64();
+    q.round_robin_cursor = r.u32();
+    q.dirty = r.b();
+    q.next_walk_at = r.i64();
+    s.queue_by_key.emplace(std::pair{q.workspace, q.name}, i);
+  }
+  for (std::uint32_t q : r.syms()) s.dirty_queues.insert(q);
+  const std::uint32_t deadline_count = r.count(29);
+  for (std::uint32_t i = 0; i < deadline_count && r.ok(); ++i) {
+    Deadline d;
+    d.at = r.i64();
+    d.seq = r.u64();
+    d.kind = static_cast<DeadlineKind>(std::min<std::uint8_t>(r.u8(), 5));
+    d.target = r.u32();
+    d.stamp = r.u64();
+    s.deadlines.insert(d);
+  }
+  const std::uint32_t dedupe_count = r.count(12);
+  for (std::uint32_t i = 0; i < dedupe_count && r.ok(); ++i) {
+    const TimestampMs at = r.i64();
+    std::string id = r.str();
+    s.dedupe[id] = at;
+    s.dedupe_order.emplace_back(at, std::move(id));
+  }
+  if (!r.ok() || !r.at_end()) {
+    return invalid_argument("snapshot truncated or with trailing bytes");
+  }
+  // Rebuild the indexes.
+  for (AgentIndex i = 0; i < agent_count; ++i) {
+    for (Symbol ws : s.agents[i].workspaces) s.workspace_agents[ws].members.push_back(i);
+    s.index_agent(i);
+  }
+  for (EscalationIndex i = 0; i < s.escalations.size(); ++i) {
+    const Escalation* e = s.escalations[i].get();
+    if (e != nullptr && e->status == EscalationStatus::queued) {
+      auto it = s.queue_by_key.find({e->workspace, e->queue});
+      if (it == s.queue_by_key.end()) return invalid_argument("snapshot: queued escalation without its queue");
+      s.queues[it->second].waiting.insert(
+          {QueueKey{static_cast<std::uint8_t>(e->front_of_line ? 0 : 1), -e->priority, e->queued_at, e->queue_seq}, i});
+    }
+  }
+  return Router(std::move(state));
+}
+
+}  // namespace router::core
