@@ -1,5 +1,7 @@
 #include "daemon/config.hpp"
 
+#include "router/core/router.hpp"
+
 #include <toml++/toml.h>
 
 #include <algorithm>
@@ -857,6 +859,12 @@ Config read_document(const toml::table& doc, Diagnostics& diag) {
     }
   }
   root.finish();
+  // Rule expressions: compiled now so a bad one is reported at its place in the file.
+  if (!diag.has_errors()) {
+    for (const core::RuleError& error : core::validate_rules(config.rules)) {
+      diag.error(error.pos, error.message);
+    }
+  }
   return config;
 }
 

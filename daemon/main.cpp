@@ -10,6 +10,10 @@
 #include "daemon/config.hpp"
 #include "daemon/daemon.hpp"
 #include "daemon/logging.hpp"
+#include "daemon/simulate.hpp"
+
+#include <fstream>
+#include <iostream>
 
 namespace {
 
@@ -18,6 +22,9 @@ constexpr const char* usage = R"(usage:
                                           127.0.0.1:8080, data in ./data, no Redis)
   escalation-routerd check-config FILE    validate FILE; prints file:line:col: message per problem,
                                           exits 0 when valid, 1 when not
+  escalation-routerd simulate --config FILE --events FILE.jsonl
+                                          run the routing core offline over recorded events;
+                                          prints each outbound event with its decision (JSON lines)
   escalation-routerd --version            print the version
   escalation-routerd --help               this text
 )";
@@ -60,6 +67,36 @@ int main(int argc, char** argv) {
       return bad_usage("check-config takes one FILE");
     }
     return check_config(std::string(args[1]));
+  }
+
+  if (!args.empty() && args[0] == "simulate") {
+    std::string config_file;
+    std::string events_file;
+    for (std::size_t i = 1; i < args.size(); ++i) {
+      if (args[i] == "--config" && i + 1 < args.size()) {
+        config_file = std::string(args[++i]);
+      } else if (args[i] == "--events" && i + 1 < args.size()) {
+        events_file = std::string(args[++i]);
+      } else {
+        return bad_usage("simulate: unknown argument \"" + std::string(args[i]) + "\"");
+      }
+    }
+    if (config_file.empty() || events_file.empty()) {
+      return bad_usage("simulate needs --config FILE and --events FILE.jsonl");
+    }
+    auto loaded = router::daemon::load_config_file(config_file);
+    if (!loaded.config) {
+      for (const auto& error : loaded.errors) {
+        std::fprintf(stderr, "%s\n", error.to_string().c_str());
+      }
+      return 1;
+    }
+    std::ifstream events(events_file);
+    if (!events) {
+      std::fprintf(stderr, "escalation-routerd: cannot open %s\n", events_file.c_str());
+      return 1;
+    }
+    return router::daemon::run_simulation(*loaded.config, events, std::cout);
   }
 
   std::string config_path;

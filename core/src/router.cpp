@@ -242,6 +242,7 @@ void Router::State::close(EscalationIndex index, EscalationStatus status, Outbou
   if (esc.status == EscalationStatus::queued) {
     dequeue(index);
   }
+  const AgentIndex holder = esc.assignee;
   release_agent(index);
   esc.status = status;
   esc.closed_at = now;
@@ -254,6 +255,11 @@ void Router::State::close(EscalationIndex index, EscalationStatus status, Outbou
   --open_count;
   OutboundEvent& e = emit(type, &esc);
   e.reason = why;
+  if (holder != no_index) {  // who held it until now
+    e.agent_id = agents[holder].id;
+    e.agent_name = agents[holder].name;
+    e.agent_avatar = agents[holder].avatar;
+  }
   closed_order.push_back(index);
   while (closed_order.size() > options.max_closed) {
     const EscalationIndex old = closed_order.front();
@@ -462,8 +468,8 @@ void Router::State::on_escalation_requested(const InboundEvent& event) {
   }
   ++open_count;
   out->escalation_id = esc.id;
-  emit(OutboundType::escalation_created, &esc).reason = esc.reason;
   route(index);
+  emit(OutboundType::escalation_created, &esc).reason = esc.reason;
   enqueue(index, false, "");
 }
 
