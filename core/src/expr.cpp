@@ -567,7 +567,7 @@ namespace {
 
 // A value during evaluation: views into the escalation, the agent or the expression. No ownership.
 struct Value {
-  enum class Kind : std::uint8_t { null, boolean, number, string, symbol_list, scalar_list, literal_list };
+  enum class Kind : std::uint8_t { null, boolean, number, string, symbol_list, scalar_list, literal_list, unknown };
   Kind kind = Kind::null;
   bool boolean = false;
   double number = 0;
@@ -643,11 +643,17 @@ bool equal(const Value& a, const Value& b) {
 
 class ExpressionEvaluator {
  public:
-  ExpressionEvaluator(const Expression& e, const EvalContext& c) : e_(e), c_(c) {}
+  ExpressionEvaluator(const Expression& e, const EvalContext& c, bool partial = false) : e_(e), c_(c), partial_(partial) {}
 
   bool truthy(std::uint32_t index) const {
     const Value v = eval(index);
     return v.kind == Value::Kind::boolean && v.boolean;
+  }
+
+  Truth truth(std::uint32_t index) const {
+    const Value v = eval(index);
+    if (v.kind == Value::Kind::unknown) return Truth::maybe;
+    return v.kind == Value::Kind::boolean && v.boolean ? Truth::yes : Truth::no;
   }
 
   Value eval(std::uint32_t index) const {
@@ -665,21 +671,42 @@ class ExpressionEvaluator {
         v.size = node.b;
         return v;
       }
-      case Op::and_: out.boolean = truthy(node.a) && truthy(node.b); return out;
-      case Op::or_: out.boolean = truthy(node.a) || truthy(node.b); return out;
+      case Op::and_: {
+        const Truth l = truth(node.a);
+        if (l == Truth::no) return out;
+        const Truth r = truth(node.b);
+        if (r == Truth::no) return out;
+        if (l == Truth::maybe || r == Truth::maybe) return unknown();
+        out.boolean = true;
+        return out;
+      }
+      case Op::or_: {
+        const Truth l = truth(node.a);
+        if (l == Truth::yes) return out.boolean = true, out;
+        const Truth r = truth(node.b);
+        if (r == Truth::yes) return out.boolean = true, out;
+        if (l == Truth::maybe || r == Truth::maybe) return unknown();
+        return out;
+      }
       case Op::not_: {
         const Value v = eval(node.a);
+        if (v.kind == Value::Kind::unknown) return v;
         // not of a non-boolean (a missing attribute) is false, never an accidental match.
         out.boolean = v.kind == Value::Kind::boolean && !v.boolean;
         return out;
       }
-      case Op::eq: out.boolean = equal(eval(node.a), eval(node.b)); return out;
-      case Op::ne: out.boolean = !equal(eval(node.a), eval(node.b)); return out;
-      case Op::lt: case Op::le: case Op::gt: case Op::ge:
-        out.boolean = order(node.op, eval(node.a), eval(node.b));
-        return out;
-      case Op::in: out.boolean = member(eval(node.a), eval(node.b)); return out;
-      case Op::contains: out.boolean = member(eval(node.b), eval(node.a)); return out;
+      default: break;
+    }
+    const Value l = eval(node.a);
+    const Value r = eval(node.b);
+    if (l.kind == Value::Kind::unknown || r.kind == Value::Kind::unknown) return unknown();
+    switch (node.op) {
+      case Op::eq: out.boolean = equal(l, r); return out;
+      case Op::ne: out.boolean = !equal(l, r); return out;
+      case Op::lt: case Op::le: case Op::gt: case Op::ge: out.boolean = order(node.op, l, r); return out;
+      case Op::in: out.boolean = member(l, r); return out;
+      case Op::contains: out.boolean = member(r, l); return out;
+      default: break;
     }
     return Value{};
   }
@@ -697,6 +724,12 @@ class ExpressionEvaluator {
     return v;
   }
 
+  static Value unknown() {
+    Value v;
+    v.kind = Value::Kind::unknown;
+    return v;
+  }
+
   Value symbol_value(Symbol symbol) const {
     if (symbol == no_symbol) {
       return Value{};
@@ -705,6 +738,7 @@ class ExpressionEvaluator {
   }
 
   Value field(Field f) const {
+    if (partial_ && f < Field::agent_id) return unknown();
     const Escalation* esc = c_.escalation;
     const Agent* agent = c_.agent;
     switch (f) {
@@ -732,6 +766,7 @@ class ExpressionEvaluator {
   }
 
   Value attribute(std::uint32_t index) const {
+    if (partial_ && e_.attribute_roots_[index] != Expression::AttributeRoot::agent) return unknown();
     const Attributes* attributes = nullptr;
     switch (e_.attribute_roots_[index]) {
       case Expression::AttributeRoot::escalation: attributes = c_.escalation ? &c_.escalation->attributes : nullptr; break;
@@ -816,6 +851,7 @@ class ExpressionEvaluator {
 
   const Expression& e_;
   const EvalContext& c_;
+  bool partial_ = false;
 };
 
 Result<Expression> Expression::compile(std::string_view text, ExpressionScope scope, SymbolTable& symbols,
@@ -833,6 +869,14 @@ Result<Expression> Expression::compile(std::string_view text, ExpressionScope sc
   expression.constant_true_ = expression.nodes_.size() == 1 && expression.nodes_[0].op == Op::literal &&
                               expression.literals_[0].kind == LiteralKind::boolean && expression.literals_[0].boolean;
   return expression;
+}
+
+Truth Expression::evaluate_for_agent(const Agent& agent, TimestampMs now, const SymbolTable& symbols) const {
+  if (constant_true_) {
+    return Truth::yes;
+  }
+  const EvalContext context{nullptr, &agent, now, &symbols};
+  return ExpressionEvaluator(*this, context, true).truth(static_cast<std::uint32_t>(nodes_.size() - 1));
 }
 
 bool Expression::evaluate(const EvalContext& context) const {

@@ -161,8 +161,15 @@ std::int32_t Router::State::wait_minutes(const QueueState& queue, std::int32_t p
 }
 
 void Router::State::mark_dirty(std::uint32_t queue) {
-  queues[queue].dirty = true;
+  QueueState& q = queues[queue];
+  if (q.dirty) {
+    return;
+  }
+  q.dirty = true;
   dirty_queues.insert(queue);
+  if (q.next_walk_at > now) {
+    schedule(DeadlineKind::queue_walk, q.next_walk_at, queue, 0);
+  }
 }
 
 void Router::State::walk_dirty_queues() {
@@ -219,11 +226,15 @@ void Router::State::walk_queue(std::uint32_t index) {
       next = next < 0 ? due : std::min(next, due);
     }
   }
+  // Walks of one queue are spaced a tenth of the interval apart: a queue that changes on every
+  // event is walked a few times per interval, not once per event.
+  const TimestampMs earliest = now + interval / 10;
   if (next >= 0) {
-    q.next_walk_at = next;
-    schedule(DeadlineKind::queue_walk, next, index, 0);
+    q.next_walk_at = std::max(next, earliest);
+    schedule(DeadlineKind::queue_walk, q.next_walk_at, index, 0);
   } else {
     q.dirty = false;
+    q.next_walk_at = earliest;
   }
 }
 
@@ -365,6 +376,18 @@ void Router::State::place(EscalationIndex index) {
   }
 }
 
+bool Router::State::could_serve(const CompiledQueue& spec, const Agent& agent) const {
+  if (spec.agents.evaluate_for_agent(agent, now, symbols) != Truth::no) {
+    return true;
+  }
+  for (const CompiledStep& step : spec.steps) {
+    if (step.agents.evaluate_for_agent(agent, now, symbols) != Truth::no) {
+      return true;
+    }
+  }
+  return false;
+}
+
 EscalationIndex Router::State::best_backlog_for(AgentIndex agent_index_value) const {
   const Agent& agent = agents[agent_index_value];
   EscalationIndex best = no_index;
@@ -375,8 +398,11 @@ EscalationIndex Router::State::best_backlog_for(AgentIndex agent_index_value) co
         continue;
       }
       auto it = queue_by_key.find({ws, spec.name});
-      if (it == queue_by_key.end()) {
+      if (it == queue_by_key.end() || it->second >= queues.size() || queues[it->second].waiting.empty()) {
         continue;
+      }
+      if (!could_serve(spec, agent)) {
+        continue;  // its rules are false for this agent whatever the escalation
       }
       for (const auto& [key, esc_index] : queues[it->second].waiting) {
         if (best != no_index && !(key < best_key)) {

@@ -224,8 +224,8 @@ void Router::State::add_message(Escalation& esc, MessageRole role, const std::st
     return;
   }
   esc.messages.push_back(Message{role, agent_id, text, now});
-  while (esc.messages.size() > limit) {
-    esc.messages.pop_front();
+  if (esc.messages.size() > limit) {
+    esc.messages.erase(esc.messages.begin(), esc.messages.begin() + static_cast<std::ptrdiff_t>(esc.messages.size() - limit));
   }
 }
 

@@ -198,6 +198,7 @@ struct Router::State {
   void place(EscalationIndex index);
   void pull(AgentIndex agent);
   EscalationIndex best_backlog_for(AgentIndex agent) const;
+  bool could_serve(const CompiledQueue& spec, const Agent& agent) const;
   std::string check_invariants() const;
   void hand(EscalationIndex index, AgentIndex agent, Decision decision);
   void assigned(EscalationIndex index, AgentIndex agent);

@@ -193,3 +193,25 @@ TEST_F(ExpressionTest, ConstantTrueIsRecognised) {
 
 }  // namespace
 }  // namespace router::core
+
+namespace router::core {
+namespace {
+
+TEST_F(ExpressionTest, AgentOnlyEvaluationIsThreeValued) {
+  auto truth = [&](const std::string& text) {
+    auto compiled = Expression::compile(text, ExpressionScope::escalation_and_agent, symbols);
+    EXPECT_TRUE(compiled.ok()) << text;
+    return compiled->evaluate_for_agent(agent, 0, symbols);
+  };
+  EXPECT_EQ(truth(R"("tech" in agent.skills and escalation.language in agent.languages)"), Truth::no);
+  EXPECT_EQ(truth(R"("billing" in agent.skills and escalation.language in agent.languages)"), Truth::maybe);
+  EXPECT_EQ(truth(R"("billing" in agent.skills or escalation.priority > 2)"), Truth::yes);
+  EXPECT_EQ(truth(R"("tech" in agent.skills or escalation.priority > 2)"), Truth::maybe);
+  EXPECT_EQ(truth(R"(not ("tech" in agent.skills))"), Truth::yes);
+  EXPECT_EQ(truth("not (escalation.priority > 2)"), Truth::maybe);
+  EXPECT_EQ(truth(R"(escalation.attributes.x == 1 and agent.attributes.team == "south")"), Truth::no);
+  EXPECT_EQ(truth("true"), Truth::yes);
+}
+
+}  // namespace
+}  // namespace router::core

@@ -24,6 +24,8 @@ struct ExpressionError {
 // What an expression may refer to: routes see only the escalation; queue rules see both.
 enum class ExpressionScope : std::uint8_t { escalation_only, escalation_and_agent };
 
+enum class Truth : std::uint8_t { no, yes, maybe };
+
 struct EvalContext {
   const Escalation* escalation = nullptr;
   const Agent* agent = nullptr;
@@ -41,6 +43,9 @@ class Expression {
                                     ExpressionError* error_out = nullptr);
 
   bool evaluate(const EvalContext& context) const;
+  // Three-valued (Kleene) evaluation with the escalation unknown: `no` means false for this agent
+  // whatever the escalation, so a queue can be skipped without looking at its escalations.
+  Truth evaluate_for_agent(const Agent& agent, TimestampMs now, const SymbolTable& symbols) const;
   const std::string& text() const { return text_; }
   bool is_constant_true() const { return constant_true_; }
   bool uses_agent() const { return uses_agent_; }

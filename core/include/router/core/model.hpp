@@ -3,7 +3,6 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -118,7 +117,7 @@ struct Escalation {
   std::int32_t step = -1;      // active step of its queue
   std::vector<AgentIndex> excluded;  // rejected or missed this escalation
   bool agent_replied = false;        // since assignment (reply_timeout)
-  std::deque<Message> messages;
+  std::vector<Message> messages;  // a vector: a deque costs a 512-byte block for the first one
   std::vector<Decision> trail;
 
   // Queue updates sent to the customer: the last position/wait and when.

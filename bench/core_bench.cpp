@@ -1,0 +1,190 @@
+// Core microbenchmarks (SPEC §10): routing decisions per second with 1,000 agents and 10,000 queued
+// escalations, expression evaluation cost, and bytes per open escalation.
+//   cmake -S . -B build/bench -DCMAKE_BUILD_TYPE=Release -DROUTER_BUILD_TESTS=OFF && cmake --build build/bench -j2 --target core_bench
+//   build/bench/bench/core_bench
+#include <benchmark/benchmark.h>
+#include <malloc.h>
+
+#include <deque>
+#include <string>
+
+#include "router/core/expr.hpp"
+#include "router/core/router.hpp"
+
+namespace router::core {
+namespace {
+
+constexpr int workspace_count = 10;
+constexpr int agents_per_workspace = 100;       // 1,000 agents
+constexpr int queued_per_workspace = 1000;      // 10,000 queued escalations
+const char* const languages[] = {"en", "vi", "fr", "de"};
+const char* const skills[] = {"billing", "tech", "sales", "returns"};
+
+RuleSet bench_rules(std::uint32_t capacity) {
+  RuleSet rules;
+  QueueSpec billing;
+  billing.name = "billing";
+  billing.agents.text = R"("billing" in agent.skills and escalation.language in agent.languages)";
+  billing.strategy = Strategy::least_loaded;
+  QueueSpec general;
+  general.name = "general";
+  general.agents.text = "escalation.language in agent.languages";
+  general.strategy = Strategy::longest_idle;
+  rules.queues = {billing, general};
+  RouteSpec vip;
+  vip.name = "billing";
+  vip.when.text = R"(escalation.priority >= 1 and "billing" in escalation.skills)";
+  vip.queue = "billing";
+  RouteSpec fallback;
+  fallback.name = "default";
+  fallback.when.text = "true";
+  fallback.queue = "general";
+  rules.routes = {vip, fallback};
+  for (int w = 0; w < workspace_count; ++w) {
+    for (int a = 0; a < agents_per_workspace; ++a) {
+      AgentSpec agent;
+      agent.id = "agent-" + std::to_string(w) + "-" + std::to_string(a);
+      agent.workspaces = {"ws-" + std::to_string(w)};
+      agent.skills = {skills[a % 4], skills[(a + 1) % 4]};
+      agent.languages = {"en", languages[a % 4]};
+      agent.capacity = capacity;
+      agent.status = AgentStatus::available;
+      rules.agents.push_back(agent);
+    }
+  }
+  return rules;
+}
+
+InboundEvent arrival(std::uint64_t n) {
+  InboundEvent e;
+  e.type = InboundType::escalation_requested;
+  e.workspace_id = "ws-" + std::to_string(n % workspace_count);
+  e.conversation_id = "conv-" + std::to_string(n);
+  e.contact = Contact{"cust-" + std::to_string(n % 50'000), "Nguyen Van A", {}};
+  e.reason = "gate_failure";
+  e.priority = static_cast<std::int32_t>(n % 3);
+  e.language = languages[n % 4];
+  e.skills = std::vector<std::string>{skills[n % 4]};
+  e.text = "Can I check in before 3 PM tomorrow?";
+  return e;
+}
+
+// Steady state: every agent is busy and 10,000 escalations wait. Each iteration, one assigned
+// escalation is resolved (its agent pulls the best waiting one: a routing decision) and one new
+// escalation arrives (routed to a queue, placement tried: a routing decision).
+void BM_RoutingDecisions(benchmark::State& state) {
+  Router router(RouterOptions{1});
+  router.load_rules(bench_rules(2));
+  TimestampMs now = 1'773'309'900'000;
+  std::uint64_t n = 0;
+  std::deque<std::string> assigned;
+  const std::uint64_t total = workspace_count * agents_per_workspace * 2 + workspace_count * queued_per_workspace;
+  for (; n < total; ++n) {
+    Outcome out = router.apply(Input{now, arrival(n)});
+    for (const auto& e : out.events) {
+      if (e.type == OutboundType::escalation_success) assigned.push_back(e.escalation_id);
+    }
+  }
+  std::int64_t decisions = 0;
+  for (auto _ : state) {
+    now += 1;
+    Outcome resolved = router.apply(Input{now, ResolveCommand{assigned.front(), ""}});
+    assigned.pop_front();
+    Outcome arrived = router.apply(Input{now, arrival(n++)});
+    for (const Outcome* out : {&resolved, &arrived}) {
+      for (const auto& e : out->events) {
+        if (e.type == OutboundType::escalation_success) assigned.push_back(e.escalation_id);
+      }
+    }
+    decisions += 2;
+    benchmark::DoNotOptimize(resolved);
+    benchmark::DoNotOptimize(arrived);
+  }
+  state.SetItemsProcessed(decisions);
+  state.counters["queued"] = static_cast<double>(router.open_escalation_count() - assigned.size());
+  state.counters["agents"] = workspace_count * agents_per_workspace;
+}
+BENCHMARK(BM_RoutingDecisions)->Unit(benchmark::kNanosecond)->MinTime(2.0);
+
+// Agents with room: each arrival is routed and assigned at once, then resolved.
+void BM_ArrivalAssignedImmediately(benchmark::State& state) {
+  Router router(RouterOptions{1});
+  router.load_rules(bench_rules(1000));
+  TimestampMs now = 1'773'309'900'000;
+  std::uint64_t n = 0;
+  for (auto _ : state) {
+    now += 1;
+    Outcome out = router.apply(Input{now, arrival(n++)});
+    router.apply(Input{now, ResolveCommand{out.escalation_id, ""}});
+    benchmark::DoNotOptimize(out);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_ArrivalAssignedImmediately)->MinTime(1.0);
+
+void BM_ExpressionEvaluate(benchmark::State& state) {
+  SymbolTable symbols;
+  auto expr = Expression::compile(R"("billing" in agent.skills and escalation.language in agent.languages)",
+                                  ExpressionScope::escalation_and_agent, symbols);
+  Escalation esc;
+  esc.language = symbols.intern("vi");
+  esc.skills = {symbols.intern("billing")};
+  Agent agent;
+  agent.skills = {symbols.intern("sales"), symbols.intern("billing")};
+  agent.languages = {symbols.intern("en"), symbols.intern("vi")};
+  const EvalContext ctx{&esc, &agent, 0, &symbols};
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(expr->evaluate(ctx));
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_ExpressionEvaluate);
+
+void BM_ExpressionEvaluateAttributes(benchmark::State& state) {
+  SymbolTable symbols;
+  auto expr = Expression::compile(R"(escalation.contact.attributes.tier == "vip" and escalation.priority >= 2)",
+                                  ExpressionScope::escalation_only, symbols);
+  Escalation esc;
+  esc.priority = 3;
+  esc.contact.attributes = {{"plan", std::string("pro")}, {"tier", std::string("vip")}};
+  const EvalContext ctx{&esc, nullptr, 0, &symbols};
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(expr->evaluate(ctx));
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_ExpressionEvaluateAttributes);
+
+// Heap bytes per open (queued) escalation, counted by the allocator (mallinfo2), at N open.
+void BM_BytesPerOpenEscalation(benchmark::State& state) {
+  const auto count = static_cast<std::uint64_t>(state.range(0));
+  double per = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    malloc_trim(0);
+    const std::size_t before = mallinfo2().uordblks;
+    state.ResumeTiming();
+    {
+      Router router(RouterOptions{1});
+      RuleSet rules = bench_rules(1);
+      rules.agents.clear();  // nobody to assign to: everything stays open and queued
+      router.load_rules(rules);
+      TimestampMs now = 1'773'309'900'000;
+      for (std::uint64_t n = 0; n < count; ++n) {
+        router.apply(Input{now + static_cast<TimestampMs>(n / 100), arrival(n)});
+      }
+      state.PauseTiming();
+      const std::size_t after = mallinfo2().uordblks;
+      per = static_cast<double>(after - before) / static_cast<double>(count);
+      state.ResumeTiming();
+    }
+  }
+  state.counters["bytes_per_open_escalation"] = per;
+  state.counters["sizeof_Escalation"] = sizeof(Escalation);
+}
+BENCHMARK(BM_BytesPerOpenEscalation)->Arg(100'000)->Arg(1'000'000)->Iterations(1)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+}  // namespace router::core
+
+BENCHMARK_MAIN();
