@@ -9,8 +9,12 @@
 #include <filesystem>
 #include <thread>
 
+#include "adapters/engine/engine.hpp"
 #include "adapters/http/api.hpp"
 #include "adapters/http/server.hpp"
+#include "router/core/events.hpp"
+
+#include <mutex>
 #include "daemon/logging.hpp"
 #include "daemon/systemd_notify.hpp"
 
@@ -18,20 +22,46 @@ namespace router::daemon {
 
 namespace asio = boost::asio;
 
+namespace {
+
+// Until the Redis publisher and HTTP callbacks exist, outbound events go to the log (debug).
+class LogSink final : public adapters::engine::EventSink {
+ public:
+  void publish(const std::vector<core::OutboundEvent>& events) override {
+    if (!spdlog::should_log(spdlog::level::debug)) {
+      return;
+    }
+    for (const auto& event : events) {
+      spdlog::debug("event {}", core::outbound_event_json(event));
+    }
+  }
+};
+
+adapters::http::ApiConfig api_config(const Config& config) { return {config.tokens, config.sources}; }
+
+}  // namespace
+
 struct Daemon::State {
   explicit State(Config c)
       : config(std::move(c)),
         io(static_cast<int>(config.server.threads)),
         signals(io, SIGTERM, SIGINT, SIGHUP),
         watchdog(io),
+        engine(io, adapters::engine::EngineOptions{}),
+        api(&engine, api_config(config)),
         server(io, config.server, [this](adapters::http::Request request, adapters::http::Respond respond) {
           api.handle(std::move(request), std::move(respond));
-        }) {}
+        }) {
+    engine.add_sink(std::make_shared<LogSink>());
+    api.set_reload_hook([this](std::function<void(std::string)> done) { reload(std::move(done)); });
+  }
 
+  std::mutex config_mutex;  // reloads come from signals and from the API
   Config config;
   asio::io_context io;
   asio::signal_set signals;
   asio::steady_timer watchdog;
+  adapters::engine::Engine engine;
   adapters::http::Api api;
   adapters::http::Server server;
   bool stopping = false;
@@ -42,7 +72,7 @@ struct Daemon::State {
         return;
       }
       if (signal == SIGHUP) {
-        reload();
+        reload([](const std::string&) {});
         wait_for_signal();
         return;
       }
@@ -50,36 +80,59 @@ struct Daemon::State {
     });
   }
 
-  void reload() {
+  // Re-reads the file; the rules go through the engine (applied on the core's strand, queued
+  // escalations re-evaluated); tokens and sources swap atomically. A bad file changes nothing.
+  void reload(std::function<void(std::string)> done) {
     systemd::notify_reloading();
-    if (config.path == "<defaults>") {
+    std::string path;
+    {
+      std::lock_guard lock(config_mutex);
+      path = config.path;
+    }
+    if (path == "<defaults>") {
       spdlog::warn("reload: running on the embedded defaults (no --config): nothing to re-read");
       systemd::notify_ready();
-      return;
+      return done("");
     }
-    spdlog::info("reload: reading {}", config.path);
-    ConfigResult result = load_config_file(config.path);
+    spdlog::info("reload: reading {}", path);
+    ConfigResult result = load_config_file(path);
     if (!result.config) {
+      std::string message;
       for (const ConfigError& error : result.errors) {
         spdlog::error("reload rejected, keeping the running configuration: {}", error.to_string());
+        message += (message.empty() ? "" : "; ") + error.to_string();
       }
       systemd::notify_ready();
-      return;
+      return done(message);
     }
-    // Settings that need a restart are kept as they are, and said so.
-    const Config& next = *result.config;
-    if (next.server.listen_host != config.server.listen_host || next.server.listen_port != config.server.listen_port ||
-        next.server.threads != config.server.threads || next.storage.dir != config.storage.dir) {
-      spdlog::warn("reload: server.listen, server.threads and storage.dir take effect only after a restart");
+    auto next = std::make_shared<Config>(std::move(*result.config));
+    const bool queued = engine.submit(core::ReloadRulesCommand{next->rules},
+                                      [this, next, done](const core::Outcome& outcome, const core::Router&) {
+      if (outcome.error) {
+        spdlog::error("reload rejected, keeping the running configuration: {}", outcome.error->message);
+        systemd::notify_ready();
+        return done(outcome.error->message);
+      }
+      std::lock_guard lock(config_mutex);
+      if (next->server.listen_host != config.server.listen_host || next->server.listen_port != config.server.listen_port ||
+          next->server.threads != config.server.threads || next->storage.dir != config.storage.dir) {
+        spdlog::warn("reload: server.listen, server.threads and storage.dir take effect only after a restart");
+      }
+      config.log = next->log;
+      config.rules = next->rules;
+      config.tokens = next->tokens;
+      config.sources = next->sources;
+      api.reconfigure(api_config(config));
+      configure_logging(config.log);
+      spdlog::info("reload: done ({} routes, {} queues, {} agents, {} sources, {} tokens)", config.rules.routes.size(),
+                   config.rules.queues.size(), config.rules.agents.size(), config.sources.size(), config.tokens.size());
+      systemd::notify_ready();
+      done("");
+    });
+    if (!queued) {
+      systemd::notify_ready();
+      done("the router is at capacity; retry the reload shortly");
     }
-    config.log = next.log;
-    config.rules = next.rules;
-    config.tokens = next.tokens;
-    config.sources = next.sources;
-    configure_logging(config.log);
-    spdlog::info("reload: done ({} routes, {} queues, {} agents, {} sources, {} tokens)", config.rules.routes.size(),
-                 config.rules.queues.size(), config.rules.agents.size(), config.sources.size(), config.tokens.size());
-    systemd::notify_ready();
   }
 
   void stop(const char* why) {
@@ -92,6 +145,7 @@ struct Daemon::State {
     api.set_ready(false);
     signals.cancel();
     watchdog.cancel();
+    engine.stop();
     server.drain([this] {
       spdlog::info("stopped");
       io.stop();
@@ -119,6 +173,12 @@ int Daemon::run() {
   std::filesystem::create_directories(s.config.storage.dir, fs_error);
   if (fs_error) {
     spdlog::critical("cannot create storage.dir \"{}\": {}", s.config.storage.dir, fs_error.message());
+    return 1;
+  }
+  if (auto errors = s.engine.load_rules(s.config.rules); !errors.empty()) {
+    for (const auto& error : errors) {
+      spdlog::critical("{}:{}:{}: {}", s.config.path, error.pos.line, error.pos.column, error.message);
+    }
     return 1;
   }
   std::uint16_t port = 0;

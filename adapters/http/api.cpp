@@ -1,7 +1,80 @@
 #include "adapters/http/api.hpp"
 
+#include "adapters/http/api_internal.hpp"
+
 namespace router::adapters::http {
 namespace {
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::optional<std::string> percent_decode(std::string_view in, bool plus_is_space) {
+  std::string out;
+  out.reserve(in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    if (in[i] == '%') {
+      if (i + 2 >= in.size()) return std::nullopt;
+      const int hi = hex_value(in[i + 1]);
+      const int lo = hex_value(in[i + 2]);
+      if (hi < 0 || lo < 0) return std::nullopt;
+      out += static_cast<char>(hi * 16 + lo);
+      i += 2;
+    } else if (in[i] == '+' && plus_is_space) {
+      out += ' ';
+    } else {
+      out += in[i];
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::optional<std::vector<std::string>> split_path(std::string_view path) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start < path.size()) {
+    if (path[start] == '/') {
+      ++start;
+      continue;
+    }
+    std::size_t end = path.find('/', start);
+    if (end == std::string_view::npos) end = path.size();
+    auto segment = percent_decode(path.substr(start, end - start), false);
+    if (!segment) return std::nullopt;
+    out.push_back(std::move(*segment));
+    start = end;
+  }
+  return out;
+}
+
+std::optional<std::map<std::string, std::string>> parse_query(std::string_view query) {
+  std::map<std::string, std::string> out;
+  std::size_t start = 0;
+  while (start < query.size()) {
+    std::size_t end = query.find('&', start);
+    if (end == std::string_view::npos) end = query.size();
+    const std::string_view pair = query.substr(start, end - start);
+    const std::size_t eq = pair.find('=');
+    auto key = percent_decode(pair.substr(0, eq), true);
+    auto value = percent_decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1), true);
+    if (!key || !value) return std::nullopt;
+    if (!key->empty()) out[*key] = *value;
+    start = end + 1;
+  }
+  return out;
+}
+
+bool is_json(const Request& request) {
+  std::string_view type = request.header("Content-Type");
+  type = type.substr(0, type.find(';'));
+  while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
+  return iequals(type, "application/json");
+}
 
 Response method_not_allowed(const Request& request, std::string_view allow) {
   Response response = error_response(core::ErrorCode::invalid_argument,
@@ -11,25 +84,96 @@ Response method_not_allowed(const Request& request, std::string_view allow) {
   return response;
 }
 
-}  // namespace
+Response unavailable(std::string message) { return error_response(core::ErrorCode::unavailable, std::move(message)); }
+
+Response overloaded() { return unavailable("the router is at capacity; retry shortly"); }
+
+Api::Api(engine::Engine* engine, ApiConfig config)
+    : engine_(engine), context_(std::make_shared<const Context>(std::move(config))) {}
+
+Api::~Api() = default;
+
+void Api::reconfigure(ApiConfig config) {
+  auto next = std::make_shared<const Context>(std::move(config));
+  std::lock_guard lock(mutex_);
+  context_ = std::move(next);
+}
+
+std::shared_ptr<const Api::Context> Api::context() const {
+  std::lock_guard lock(mutex_);
+  return context_;
+}
 
 void Api::handle(Request request, Respond respond) {
-  if (request.path == "/healthz") {
-    if (request.method != "GET" && request.method != "HEAD") {
-      return respond(method_not_allowed(request, "GET, HEAD"));
-    }
+  const std::string& path = request.path;
+  const std::string& method = request.method;
+  if (path == "/healthz") {
+    if (method != "GET" && method != "HEAD") return respond(method_not_allowed(request, "GET, HEAD"));
     return respond(json_response(200, R"({"status":"ok"})"));
   }
-  if (request.path == "/readyz") {
-    if (request.method != "GET" && request.method != "HEAD") {
-      return respond(method_not_allowed(request, "GET, HEAD"));
-    }
-    if (!ready()) {
-      return respond(error_response(core::ErrorCode::unavailable, "not ready: the journal is being replayed"));
-    }
+  if (path == "/readyz") {
+    if (method != "GET" && method != "HEAD") return respond(method_not_allowed(request, "GET, HEAD"));
+    if (!ready()) return respond(unavailable("not ready: the journal is being replayed"));
     return respond(json_response(200, R"({"status":"ready"})"));
   }
-  respond(error_response(core::ErrorCode::not_found, "no route for " + request.method + " " + request.path));
+  auto segments = split_path(path);
+  if (!segments) {
+    return respond(error_response(core::ErrorCode::invalid_argument, "malformed percent-encoding in the path"));
+  }
+  const auto& s = *segments;
+  if (s.empty() || s[0] != "v1" || s.size() < 2 || engine_ == nullptr) {
+    return respond(error_response(core::ErrorCode::not_found, "no route for " + method + " " + path));
+  }
+  const std::shared_ptr<const Context> ctx = context();
+  const std::string& area = s[1];
+  const bool known = area == "events" || area == "webhooks" || area == "escalations" || area == "agents" ||
+                     area == "queues" || area == "admin";
+  if (!known) {
+    return respond(error_response(core::ErrorCode::not_found, "no route for " + method + " " + path));
+  }
+  if (!ready()) {
+    return respond(unavailable("not ready: the journal is being replayed"));
+  }
+  // Webhooks authenticate with the source's own scheme.
+  if (area == "webhooks") {
+    if (s.size() != 3) return respond(error_response(core::ErrorCode::not_found, "no route for " + method + " " + path));
+    if (method != "POST") return respond(method_not_allowed(request, "POST"));
+    return handle_webhook(Call{*engine_, *ctx, std::move(request), std::move(respond), std::nullopt}, s[2]);
+  }
+  std::optional<Principal> principal = ctx->tokens.authenticate(request);
+  if (!principal) {
+    return respond(error_response(core::ErrorCode::unauthenticated, "missing or invalid bearer token"));
+  }
+  const Scope needed = area == "events" ? Scope::ingest : area == "admin" ? Scope::admin : Scope::operate;
+  if (!principal->has(needed)) {
+    const char* name = needed == Scope::ingest ? "ingest" : needed == Scope::admin ? "admin" : "operate";
+    return respond(error_response(core::ErrorCode::permission_denied,
+                                  "token \"" + principal->name + "\" lacks the " + name + " scope"));
+  }
+  Call call{*engine_, *ctx, std::move(request), std::move(respond), std::move(principal)};
+  if (area == "events") {
+    if (s.size() != 2) return call.respond(error_response(core::ErrorCode::not_found, "no route for " + path));
+    if (call.request.method != "POST") return call.respond(method_not_allowed(call.request, "POST"));
+    return handle_events(std::move(call));
+  }
+  if (area == "escalations") return handle_escalations(std::move(call), s);
+  if (area == "agents") return handle_agents(std::move(call), s);
+  if (area == "queues") {
+    if (s.size() != 2) return call.respond(error_response(core::ErrorCode::not_found, "no route for " + path));
+    if (call.request.method != "GET") return call.respond(method_not_allowed(call.request, "GET"));
+    return handle_queues(std::move(call));
+  }
+  // admin
+  if (s.size() != 3 || s[2] != "reload") return call.respond(error_response(core::ErrorCode::not_found, "no route for " + path));
+  if (call.request.method != "POST") return call.respond(method_not_allowed(call.request, "POST"));
+  if (!reload_hook_) return call.respond(unavailable("reload is not available"));
+  reload_hook_([respond = std::move(call.respond)](std::string error) {
+    if (error.empty()) {
+      respond(json_response(200, R"({"reloaded":true})"));
+    } else {
+      respond(error_response(core::ErrorCode::invalid_argument, "configuration rejected, the running one is kept: " + error));
+    }
+  });
 }
 
 }  // namespace router::adapters::http

@@ -1,24 +1,56 @@
-// The daemon's HTTP API as a function from Request to Response: routing by method and path, the
-// error model of SPEC §5. Beast-free: tests call it directly; the Server feeds it from sockets.
+// The daemon's HTTP API as a function from Request to Response (SPEC §5): routing by method and
+// path, authentication and scopes, workspace isolation, the error model. Beast-free: the Server
+// feeds it from sockets; the engine applies what it decides.
 #pragma once
 
 #include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
 
+#include "adapters/http/auth_options.hpp"
 #include "adapters/http/message.hpp"
+#include "adapters/platforms/source_options.hpp"
+
+namespace router::adapters::engine {
+class Engine;
+}
 
 namespace router::adapters::http {
 
+struct ApiConfig {
+  std::vector<TokenSpec> tokens;
+  std::vector<platforms::SourceSpec> sources;
+};
+
 class Api {
  public:
-  Api() = default;
+  explicit Api(engine::Engine* engine = nullptr, ApiConfig config = {});
+  ~Api();
 
   void set_ready(bool ready) noexcept { ready_.store(ready, std::memory_order_release); }
   bool ready() const noexcept { return ready_.load(std::memory_order_acquire); }
 
+  // Tokens and sources, swapped atomically on reload.
+  void reconfigure(ApiConfig config);
+  // POST /v1/admin/reload: runs the daemon's reload; the callback gets "" or the error.
+  using ReloadHook = std::function<void(std::function<void(std::string error)>)>;
+  void set_reload_hook(ReloadHook hook) { reload_hook_ = std::move(hook); }
+
   void handle(Request request, Respond respond);
 
+  struct Context;  // per-configuration state, immutable once built
+
  private:
+  std::shared_ptr<const Context> context() const;
+
+  engine::Engine* engine_;
   std::atomic<bool> ready_{false};
+  mutable std::mutex mutex_;
+  std::shared_ptr<const Context> context_;
+  ReloadHook reload_hook_;
 };
 
 }  // namespace router::adapters::http

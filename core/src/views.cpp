@@ -218,12 +218,19 @@ std::string Router::escalation_json(const Escalation& esc, bool detail) const {
   return std::move(w).str();
 }
 
-std::string Router::agent_json(const Agent& agent) const {
+std::string Router::agent_json(const Agent& agent, const std::vector<std::string>* visible_workspaces) const {
   const State& s = *state_;
   JsonWriter w;
   w.begin_object().field("id", agent.id).field("name", agent.name).field("avatar", agent.avatar);
-  w.key("workspaces");
-  write_symbols(w, s.symbols, agent.workspaces);
+  w.key("workspaces").begin_array();
+  for (Symbol ws : agent.workspaces) {
+    const std::string_view name = s.symbols.name(ws);
+    if (visible_workspaces == nullptr ||
+        std::find(visible_workspaces->begin(), visible_workspaces->end(), name) != visible_workspaces->end()) {
+      w.value(name);
+    }
+  }
+  w.end_array();
   w.key("skills");
   write_symbols(w, s.symbols, agent.skills);
   w.key("languages");

@@ -84,7 +84,8 @@ class Router {
 
   // API views: {"id": ..., ...} as SPEC §4.1 names the fields; detail adds messages, trail, previous.
   std::string escalation_json(const Escalation& escalation, bool detail) const;
-  std::string agent_json(const Agent& agent) const;
+  // visible_workspaces: when set, only those of the agent's workspaces are shown (token restriction).
+  std::string agent_json(const Agent& agent, const std::vector<std::string>* visible_workspaces = nullptr) const;
   std::string_view symbol_name(Symbol symbol) const;
   const SymbolTable& symbols() const;
   const RuleSet& rules() const;
