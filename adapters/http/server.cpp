@@ -9,15 +9,19 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+#include <openssl/ssl.h>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <optional>
 #include <chrono>
 #include <mutex>
 #include <system_error>
@@ -33,11 +37,15 @@ using tcp = asio::ip::tcp;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t header_limit_bytes = 16 * 1024;
 
+// What drain() needs of a connection, whatever its stream: the TCP layer and whether it is idle.
 struct Connection {
-  explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
-  beast::tcp_stream stream;  // touched only on its strand
-  bool idle = true;          // waiting for a new request; drain() closes such connections
+  explicit Connection(tcp::socket socket) : lowest(std::move(socket)) {}
+  beast::tcp_stream lowest;  // the TCP layer under any TLS; touched only on its strand
+  bool idle = true;       // waiting for a new request; drain() closes such connections
 };
+
+using TlsStream = beast::ssl_stream<beast::tcp_stream&>;
+
 
 bool is_parse_error(const boost::system::error_code& ec) {
   return ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category() &&
@@ -74,9 +82,20 @@ class PendingResponse {
 
 struct Server::State : std::enable_shared_from_this<State> {
   State(asio::io_context& context, ServerOptions opts, Handler h)
-      : io(context), options(std::move(opts)), handler(std::move(h)), acceptor(asio::make_strand(context)) {}
+      : io(context), options(std::move(opts)), handler(std::move(h)), acceptor(asio::make_strand(context)) {
+    if (!options.tls_cert.empty()) {
+      tls.emplace(asio::ssl::context::tls_server);
+      tls->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                       asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1 |
+                       asio::ssl::context::single_dh_use);
+      SSL_CTX_set_min_proto_version(tls->native_handle(), TLS1_2_VERSION);
+      tls->use_certificate_chain_file(options.tls_cert);  // throws on a bad file: a start-up error
+      tls->use_private_key_file(options.tls_key, asio::ssl::context::pem);
+    }
+  }
 
   asio::io_context& io;
+  std::optional<asio::ssl::context> tls;
   ServerOptions options;
   Handler handler;
   tcp::acceptor acceptor;
@@ -105,7 +124,8 @@ struct Server::State : std::enable_shared_from_this<State> {
         std::move(initiate), asio::use_awaitable, std::move(request));
   }
 
-  asio::awaitable<void> write_response(Connection& conn, Response response, unsigned version, bool keep_alive) {
+  template <typename Stream>
+  asio::awaitable<void> write_response(Connection& conn, Stream& stream, Response response, unsigned version, bool keep_alive) {
     bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(response.status), version};
     res.set(bhttp::field::server, "escalation-routerd");
     res.set(bhttp::field::content_type, response.content_type);
@@ -115,29 +135,18 @@ struct Server::State : std::enable_shared_from_this<State> {
     res.keep_alive(keep_alive);
     res.body() = std::move(response.body);
     res.prepare_payload();
-    conn.stream.expires_after(ms(options.request_timeout_ms));
-    auto [ec, bytes] = co_await bhttp::async_write(conn.stream, res, use_tuple);
+    conn.lowest.expires_after(ms(options.request_timeout_ms));
+    auto [ec, bytes] = co_await bhttp::async_write(stream, res, use_tuple);
     (void)bytes;
     if (ec) {
       spdlog::debug("http: write failed: {}", ec.message());
-      keep_alive = false;
-    }
-    if (!keep_alive) {
-      boost::system::error_code ignored;
-      conn.stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
     }
   }
 
-  asio::awaitable<void> session(std::shared_ptr<Connection> conn, std::uint64_t id) {
-    beast::flat_buffer buffer(options.max_body_bytes + 2 * header_limit_bytes);
-    std::string remote;
-    {
-      boost::system::error_code ec;
-      auto endpoint = conn->stream.socket().remote_endpoint(ec);
-      if (!ec) {
-        remote = endpoint.address().to_string();
-      }
-    }
+  // The request loop, over a plain or a TLS stream. Returns whether the connection may be shut
+  // down gracefully (TLS close_notify).
+  template <typename Stream>
+  asio::awaitable<void> serve(std::shared_ptr<Connection> conn, Stream& stream, beast::flat_buffer& buffer, std::string remote) {
     bool first = true;
     while (!draining) {
       bhttp::request_parser<bhttp::string_body> parser;
@@ -146,8 +155,8 @@ struct Server::State : std::enable_shared_from_this<State> {
       if (buffer.size() == 0) {
         // Idle until the first byte of the next request: drain() may close the connection now.
         conn->idle = true;
-        conn->stream.expires_after(ms(first ? options.header_timeout_ms : options.idle_timeout_ms));
-        auto [ec, n] = co_await conn->stream.async_read_some(buffer.prepare(4096), use_tuple);
+        conn->lowest.expires_after(ms(first ? options.header_timeout_ms : options.idle_timeout_ms));
+        auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), use_tuple);
         conn->idle = false;
         if (ec) {
           break;
@@ -155,19 +164,19 @@ struct Server::State : std::enable_shared_from_this<State> {
         buffer.commit(n);
       }
       first = false;
-      conn->stream.expires_after(ms(options.header_timeout_ms));
-      auto [ec, header_bytes] = co_await bhttp::async_read_header(conn->stream, buffer, parser, use_tuple);
+      conn->lowest.expires_after(ms(options.header_timeout_ms));
+      auto [ec, header_bytes] = co_await bhttp::async_read_header(stream, buffer, parser, use_tuple);
       (void)header_bytes;
       if (ec) {
         if (ec == bhttp::error::body_limit) {
           // Beast checks Content-Length against body_limit with the headers: the body is never read.
-          co_await write_response(*conn, error_response(core::ErrorCode::payload_too_large,
+          co_await write_response(*conn, stream, error_response(core::ErrorCode::payload_too_large,
                                                         "request body exceeds max_body_bytes (" + std::to_string(options.max_body_bytes) + ")"),
                                   parser.get().version(), false);
         } else if (ec == bhttp::error::header_limit) {
-          co_await write_response(*conn, error_response(core::ErrorCode::invalid_argument, "request headers are too large (limit 16 KiB)"), 11, false);
+          co_await write_response(*conn, stream, error_response(core::ErrorCode::invalid_argument, "request headers are too large (limit 16 KiB)"), 11, false);
         } else if (is_parse_error(ec)) {
-          co_await write_response(*conn, error_response(core::ErrorCode::invalid_argument, "malformed HTTP request: " + ec.message()), 11, false);
+          co_await write_response(*conn, stream, error_response(core::ErrorCode::invalid_argument, "malformed HTTP request: " + ec.message()), 11, false);
         }
         break;  // end of stream, timeout, reset, or drain
       }
@@ -175,22 +184,22 @@ struct Server::State : std::enable_shared_from_this<State> {
       const bool keep_alive = parser.get().keep_alive();
       if (iequals(parser.get()[bhttp::field::expect], "100-continue")) {
         static constexpr std::string_view continue_line = "HTTP/1.1 100 Continue\r\n\r\n";
-        auto [wec, n] = co_await asio::async_write(conn->stream, asio::buffer(continue_line), use_tuple);
+        auto [wec, n] = co_await asio::async_write(stream, asio::buffer(continue_line), use_tuple);
         (void)n;
         if (wec) {
           break;
         }
       }
-      conn->stream.expires_after(ms(options.request_timeout_ms));
-      auto [rec, body_bytes] = co_await bhttp::async_read(conn->stream, buffer, parser, use_tuple);
+      conn->lowest.expires_after(ms(options.request_timeout_ms));
+      auto [rec, body_bytes] = co_await bhttp::async_read(stream, buffer, parser, use_tuple);
       (void)body_bytes;
       if (rec) {
         if (rec == bhttp::error::body_limit) {
-          co_await write_response(*conn, error_response(core::ErrorCode::payload_too_large,
+          co_await write_response(*conn, stream, error_response(core::ErrorCode::payload_too_large,
                                                         "request body exceeds max_body_bytes (" + std::to_string(options.max_body_bytes) + ")"),
                                   version, false);
         } else if (is_parse_error(rec)) {
-          co_await write_response(*conn, error_response(core::ErrorCode::invalid_argument, "malformed HTTP request: " + rec.message()), version, false);
+          co_await write_response(*conn, stream, error_response(core::ErrorCode::invalid_argument, "malformed HTTP request: " + rec.message()), version, false);
         }
         break;
       }
@@ -210,14 +219,41 @@ struct Server::State : std::enable_shared_from_this<State> {
       request.body = std::move(message.body());
       request.remote_address = remote;
       Response response = co_await call_handler(std::move(request));
-      co_await write_response(*conn, std::move(response), version, keep_alive && !draining);
+      co_await write_response(*conn, stream, std::move(response), version, keep_alive && !draining);
       if (!keep_alive) {
         break;
       }
     }
-    boost::system::error_code ignored;
-    conn->stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    conn->stream.close();
+  }
+
+  asio::awaitable<void> session(std::shared_ptr<Connection> conn, std::uint64_t id) {
+    beast::flat_buffer buffer(options.max_body_bytes + 2 * header_limit_bytes);
+    std::string remote;
+    {
+      boost::system::error_code ec;
+      auto endpoint = conn->lowest.socket().remote_endpoint(ec);
+      if (!ec) {
+        remote = endpoint.address().to_string();
+      }
+    }
+    if (tls) {
+      TlsStream stream(conn->lowest, *tls);
+      conn->lowest.expires_after(ms(options.header_timeout_ms));
+      auto [ec] = co_await stream.async_handshake(asio::ssl::stream_base::server, use_tuple);
+      if (!ec) {
+        co_await serve(conn, stream, buffer, remote);
+        conn->lowest.expires_after(std::chrono::seconds(2));
+        auto [shutdown_ec] = co_await stream.async_shutdown(use_tuple);
+        (void)shutdown_ec;
+      } else {
+        spdlog::debug("http: TLS handshake failed: {}", ec.message());
+      }
+    } else {
+      co_await serve(conn, conn->lowest, buffer, remote);
+      boost::system::error_code ignored;
+      conn->lowest.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    }
+    conn->lowest.close();
     std::lock_guard lock(mutex);
     connections.erase(id);
   }
@@ -250,7 +286,7 @@ struct Server::State : std::enable_shared_from_this<State> {
         id = next_id++;
         connections.emplace(id, conn);
       }
-      asio::co_spawn(conn->stream.get_executor(), session(conn, id), [self](std::exception_ptr e) {
+      asio::co_spawn(conn->lowest.get_executor(), session(conn, id), [self](std::exception_ptr e) {
         if (e) {
           try {
             std::rethrow_exception(e);
@@ -301,9 +337,9 @@ void Server::drain(std::function<void()> done) {
     std::lock_guard lock(s->mutex);
     for (auto& [id, weak] : s->connections) {
       if (auto conn = weak.lock()) {
-        asio::post(conn->stream.get_executor(), [conn, only_idle] {
+        asio::post(conn->lowest.get_executor(), [conn, only_idle] {
           if (!only_idle || conn->idle) {
-            conn->stream.cancel();
+            conn->lowest.cancel();
           }
         });
       }
