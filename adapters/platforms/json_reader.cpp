@@ -151,17 +151,19 @@ std::optional<core::Attributes> ObjectReader::attributes(std::string_view key) {
     return std::nullopt;
   }
   core::Attributes out;
-  for (auto [name, value] : object) {
-    const std::string path = field_path(key) + "." + std::string(name);
+  for (auto [name_view, value] : object) {
+    const std::string name(name_view);  // a plain local: lambdas below capture it (clang 14)
+    const std::string path = field_path(key) + "." + name;
     if (name.empty() || name.size() > 128) {
       fail(field_path(key) + ": attribute names must have 1 to 128 bytes");
       return std::nullopt;
     }
     if (auto scalar = scalar_of(value)) {
-      std::visit([&](auto&& s) { out.emplace_back(std::string(name), core::AttributeValue{s}); }, *scalar);
+      std::visit([&](auto&& s) { out.emplace_back(name, core::AttributeValue{s}); }, *scalar);
     } else if (value.is_array()) {
       std::vector<core::Scalar> items;
-      for (simdjson::dom::element item : value.get_array().value()) {
+      const simdjson::dom::array list = value.get_array().value();  // a local: the result object is a temporary
+      for (simdjson::dom::element item : list) {
         auto s = scalar_of(item);
         if (!s) {
           fail(path + ": a list may hold only strings, numbers, booleans and null");
@@ -173,7 +175,7 @@ std::optional<core::Attributes> ObjectReader::attributes(std::string_view key) {
         fail(path + ": at most 100 items");
         return std::nullopt;
       }
-      out.emplace_back(std::string(name), core::AttributeValue{std::move(items)});
+      out.emplace_back(name, core::AttributeValue{std::move(items)});
     } else {
       fail(path + ": must be a string, number, boolean, null or a list of those");
       return std::nullopt;
