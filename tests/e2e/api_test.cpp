@@ -361,6 +361,51 @@ const BadRequest bad_requests[] = {
 INSTANTIATE_TEST_SUITE_P(Table, ApiRejects, ::testing::ValuesIn(bad_requests),
                          [](const ::testing::TestParamInfo<BadRequest>& info) { return std::string(info.param.name); });
 
+TEST_F(Api, ListingPagesWithACursorNewestFirst) {
+  for (int i = 0; i < 5; ++i) ASSERT_EQ(event(request_json("page-" + std::to_string(i))).status, 202);
+  std::vector<std::string> seen;
+  std::string cursor;
+  for (int page = 0; page < 10; ++page) {
+    auto r = call("GET", "/v1/escalations?limit=2" + (cursor.empty() ? "" : "&cursor=" + cursor));
+    ASSERT_EQ(r.status, 200) << r.body;
+    for (std::size_t at = r.body.find("\"conversationId\":\""); at != std::string::npos;
+         at = r.body.find("\"conversationId\":\"", at + 1)) {
+      seen.push_back(r.body.substr(at + 18, r.body.find('"', at + 18) - at - 18));
+    }
+    const std::size_t next = r.body.find("\"nextCursor\":\"");
+    if (next == std::string::npos) {
+      EXPECT_NE(r.body.find("\"nextCursor\":null"), std::string::npos);
+      break;
+    }
+    cursor = r.body.substr(next + 14, 26);
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{"page-4", "page-3", "page-2", "page-1", "page-0"}));
+}
+
+TEST_F(Api, AnOfferIsRejectedThenAcceptedByTheNextAgent) {
+  dir_.write("router.toml", config(dir_) + "");
+  std::string offered = config(dir_);
+  offered.replace(offered.find("agents = \"true\""), 15, "agents = \"true\"\noffer_timeout = \"30s\"");
+  dir_.write("router.toml", offered);
+  ASSERT_EQ(call("POST", "/v1/admin/reload").status, 200);
+  ASSERT_EQ(call("POST", "/v1/agents/lan/status", R"({"status":"available"})").status, 200);
+  ASSERT_EQ(event(request_json("offer-1")).status, 202);
+  const std::string id = escalation_of("offer-1");
+  auto detail = call("GET", "/v1/escalations/" + id);
+  ASSERT_NE(detail.body.find(R"("status":"offered")"), std::string::npos) << detail.body;
+  const std::string first = detail.body.find(R"("assigneeId":"minh")") != std::string::npos ? "minh" : "lan";
+  const std::string second = first == "minh" ? "lan" : "minh";
+  auto r = call("POST", "/v1/escalations/" + id + "/reject", "{\"agentId\":\"" + first + "\"}");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(r.body.find("\"assigneeId\":\"" + second + "\""), std::string::npos) << r.body;
+  r = call("POST", "/v1/escalations/" + id + "/accept", "{\"agentId\":\"" + second + "\"}");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(r.body.find(R"("status":"assigned")"), std::string::npos);
+  auto agent = call("GET", "/v1/agents/" + second);
+  EXPECT_EQ(agent.status, 200);
+  EXPECT_NE(agent.body.find(R"("load":1)"), std::string::npos) << agent.body;
+}
+
 TEST_F(Api, AgentsCanBeCreatedListedAndSetAway) {
   auto r = call("PUT", "/v1/agents/new-1", R"({"name":"New One","workspaces":["ws-2"],"skills":["billing"],"languages":["en"],"capacity":2})");
   ASSERT_EQ(r.status, 201) << r.body;
