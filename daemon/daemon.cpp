@@ -7,6 +7,7 @@
 
 #include <csignal>
 #include <filesystem>
+#include <chrono>
 #include <thread>
 
 #include "adapters/engine/engine.hpp"
@@ -65,6 +66,7 @@ struct Daemon::State {
   adapters::http::Api api;
   adapters::http::Server server;
   bool stopping = false;
+  int exit_code = 0;
 
   void wait_for_signal() {
     signals.async_wait([this](const boost::system::error_code& ec, int signal) {
@@ -169,18 +171,6 @@ Daemon::~Daemon() = default;
 
 int Daemon::run() {
   State& s = *state_;
-  std::error_code fs_error;
-  std::filesystem::create_directories(s.config.storage.dir, fs_error);
-  if (fs_error) {
-    spdlog::critical("cannot create storage.dir \"{}\": {}", s.config.storage.dir, fs_error.message());
-    return 1;
-  }
-  if (auto errors = s.engine.load_rules(s.config.rules); !errors.empty()) {
-    for (const auto& error : errors) {
-      spdlog::critical("{}:{}:{}: {}", s.config.path, error.pos.line, error.pos.column, error.message);
-    }
-    return 1;
-  }
   std::uint16_t port = 0;
   try {
     port = s.server.listen();
@@ -192,9 +182,27 @@ int Daemon::run() {
   s.wait_for_signal();
   spdlog::info("listening on {}:{} (config {}, {} thread(s))", s.config.server.listen_host, port, s.config.path,
                s.config.server.threads);
-  s.api.set_ready(true);
-  systemd::notify_ready();
-  spdlog::info("ready");
+  // Ready only once the journal is replayed: until then /readyz and the API answer 503.
+  const auto recovery_started = std::chrono::steady_clock::now();
+  systemd::notify_status("replaying the journal");
+  s.engine.recover(s.config.storage, s.config.rules,
+                   [&s, recovery_started](const core::Status& status, const adapters::storage::RecoveryReport& report) {
+    for (const std::string& warning : report.warnings) {
+      spdlog::warn("storage: {}", warning);
+    }
+    if (!status) {
+      spdlog::critical("cannot start: {}", status.error().message);
+      s.exit_code = 1;
+      s.stop("a storage error");
+      return;
+    }
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - recovery_started).count();
+    spdlog::info("storage: {} (snapshot at record {}, {} records replayed, last record {}) in {} ms", s.config.storage.dir,
+                 report.snapshot_seq, report.records_replayed, report.last_seq, ms);
+    s.api.set_ready(true);
+    systemd::notify_ready();
+    spdlog::info("ready");
+  });
   if (auto interval = systemd::watchdog_ping_interval()) {
     spdlog::info("systemd watchdog enabled: pinging every {} ms", interval->count() / 1000);
     s.start_watchdog(*interval);
@@ -208,7 +216,7 @@ int Daemon::run() {
   for (auto& worker : workers) {
     worker.join();
   }
-  return 0;
+  return s.exit_code;
 }
 
 }  // namespace router::daemon

@@ -8,6 +8,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <future>
+
+#include "router/core/input_codec.hpp"
 
 namespace router::adapters::engine {
 
@@ -20,16 +23,15 @@ core::TimestampMs wall_clock_ms() {
 }  // namespace
 
 struct Engine::State : std::enable_shared_from_this<State> {
-  State(asio::io_context& io, EngineOptions opts)
-      : options(opts),
-        strand(asio::make_strand(io)),
-        timer(strand),
-        router(core::RouterOptions{opts.id_seed != 0 ? opts.id_seed : static_cast<std::uint64_t>(wall_clock_ms())}) {}
+  State(asio::io_context& io, EngineOptions opts) : options(opts), strand(asio::make_strand(io)), timer(strand) {}
 
   EngineOptions options;
   asio::strand<asio::io_context::executor_type> strand;
   asio::steady_timer timer;
   core::Router router;
+  std::unique_ptr<storage::Journal> journal;
+  std::uint64_t snapshot_every = 0;
+  std::uint64_t since_snapshot = 0;
   std::vector<std::shared_ptr<EventSink>> sinks;
   std::atomic<std::size_t> pending{0};
   core::TimestampMs armed_for = -1;
@@ -45,15 +47,29 @@ struct Engine::State : std::enable_shared_from_this<State> {
     return true;
   }
 
-  core::Outcome apply(core::Command command) {
-    core::Outcome outcome = router.apply(core::Input{wall_clock_ms(), std::move(command)});
-    if (!outcome.events.empty()) {
-      for (const auto& sink : sinks) {
-        sink->publish(outcome.events);
-      }
-    }
+  // Applies one input; `after` runs on the strand once it is durable, after its events went out.
+  void apply(core::Command command, std::function<void(const core::Outcome&)> after) {
+    const core::Input input{wall_clock_ms(), std::move(command)};
+    std::string record = journal ? core::encode_input(input) : std::string();
+    auto outcome = std::make_shared<core::Outcome>(router.apply(input));
     arm(router.next_deadline());
-    return outcome;
+    auto finish = [self = shared_from_this(), outcome, after = std::move(after)]() {
+      if (!outcome->events.empty()) {
+        for (const auto& sink : self->sinks) sink->publish(outcome->events);
+      }
+      if (after) after(*outcome);
+    };
+    if (!journal) {
+      finish();
+      return;
+    }
+    const std::uint64_t seq = journal->append(std::move(record), [self = shared_from_this(), finish = std::move(finish)]() mutable {
+      asio::post(self->strand, std::move(finish));
+    });
+    if (snapshot_every != 0 && ++since_snapshot >= snapshot_every) {
+      since_snapshot = 0;
+      journal->write_snapshot(seq, router.snapshot());  // serialized here, written by the journal's thread
+    }
   }
 
   // One timer for the core's earliest deadline; it comes back as a Tick input.
@@ -69,7 +85,7 @@ struct Engine::State : std::enable_shared_from_this<State> {
         return;
       }
       self->armed_for = -1;
-      self->apply(core::TickCommand{});
+      self->apply(core::TickCommand{}, nullptr);
       self->arm(self->router.next_deadline());
     });
   }
@@ -77,9 +93,63 @@ struct Engine::State : std::enable_shared_from_this<State> {
 
 Engine::Engine(asio::io_context& io, EngineOptions options) : state_(std::make_shared<State>(io, options)) {}
 
-Engine::~Engine() { stop(); }
+Engine::~Engine() {
+  stop();
+  state_->journal.reset();  // flushes and joins the writer while the io_context still exists
+}
 
-std::vector<core::RuleError> Engine::load_rules(const core::RuleSet& rules) { return state_->router.load_rules(rules); }
+std::vector<core::RuleError> Engine::start_in_memory(const core::RuleSet& rules) { return state_->router.load_rules(rules); }
+
+namespace {
+
+// Rebuilds the router from storage: identity, snapshot, records. Events of replayed inputs are
+// dropped: they were handed out before the restart.
+class Replay final : public storage::RecoveryVisitor {
+ public:
+  explicit Replay(core::Router& router) : router_(router) {}
+  void on_identity(std::uint64_t seed) override { router_ = core::Router(core::RouterOptions{seed}); }
+  core::Status on_snapshot(std::uint64_t, std::string_view bytes) override {
+    auto restored = core::Router::restore(bytes);
+    if (!restored) return std::move(restored).error();
+    router_ = std::move(restored).value();
+    return core::Ok{};
+  }
+  core::Status on_record(std::uint64_t, std::string_view payload) override {
+    auto input = core::decode_input(payload);
+    if (!input) return std::move(input).error();
+    router_.apply(*input);
+    return core::Ok{};
+  }
+
+ private:
+  core::Router& router_;
+};
+
+}  // namespace
+
+void Engine::recover(const storage::StorageOptions& storage, core::RuleSet rules, Recovered done) {
+  asio::post(state_->strand, [s = state_, storage, rules = std::move(rules), done = std::move(done)]() mutable {
+    storage::RecoveryReport report;
+    Replay replay(s->router);
+    auto journal = storage::Journal::open(storage, replay, report);
+    if (!journal) {
+      return done(core::Status(std::move(journal).error()), report);
+    }
+    s->journal = std::move(journal).value();
+    s->snapshot_every = storage.snapshot_every;
+    // The configuration in force now is the first new input: replay stays exact across config changes.
+    s->apply(core::ReloadRulesCommand{std::move(rules)}, [s, report, done](const core::Outcome& outcome) {
+      if (outcome.error) return done(core::Status(*outcome.error), report);
+      s->arm(s->router.next_deadline());
+      done(core::Ok{}, report);
+    });
+  });
+}
+
+storage::JournalStats Engine::journal_stats() const {
+  auto journal = state_->journal.get();
+  return journal != nullptr ? journal->stats() : storage::JournalStats{};
+}
 
 void Engine::add_sink(std::shared_ptr<EventSink> sink) { state_->sinks.push_back(std::move(sink)); }
 
@@ -88,9 +158,10 @@ bool Engine::submit(core::Command command, Done done) {
     return false;
   }
   asio::post(state_->strand, [s = state_, command = std::move(command), done = std::move(done)]() mutable {
-    const core::Outcome outcome = s->apply(std::move(command));
-    s->pending.fetch_sub(1, std::memory_order_relaxed);
-    done(outcome, s->router);
+    s->apply(std::move(command), [s, done = std::move(done)](const core::Outcome& outcome) {
+      s->pending.fetch_sub(1, std::memory_order_relaxed);
+      done(outcome, s->router);
+    });
   });
   return true;
 }
@@ -100,13 +171,20 @@ bool Engine::submit_all(std::vector<core::Command> commands, DoneMany done) {
     return false;
   }
   asio::post(state_->strand, [s = state_, commands = std::move(commands), done = std::move(done)]() mutable {
-    std::vector<core::Outcome> outcomes;
-    outcomes.reserve(commands.size());
-    for (core::Command& command : commands) {
-      outcomes.push_back(s->apply(std::move(command)));
+    // Records commit in order: the last one's commit means all are durable.
+    auto outcomes = std::make_shared<std::vector<core::Outcome>>();
+    outcomes->reserve(commands.size());
+    const std::size_t count = commands.size();
+    for (std::size_t i = 0; i < count; ++i) {
+      const bool last = i + 1 == count;
+      s->apply(std::move(commands[i]), [s, outcomes, last, count, done](const core::Outcome& outcome) {
+        outcomes->push_back(outcome);
+        if (last) {
+          s->pending.fetch_sub(count, std::memory_order_relaxed);
+          done(*outcomes, s->router);
+        }
+      });
     }
-    s->pending.fetch_sub(commands.size(), std::memory_order_relaxed);
-    done(outcomes, s->router);
   });
   return true;
 }

@@ -9,6 +9,7 @@
 #include <memory>
 #include <vector>
 
+#include "adapters/storage/journal.hpp"
 #include "router/core/events.hpp"
 #include "router/core/router.hpp"
 
@@ -27,8 +28,7 @@ class EventSink {
 };
 
 struct EngineOptions {
-  std::size_t max_pending_inputs = 10'000;
-  std::uint64_t id_seed = 0;  // 0: seeded from the clock at start
+  std::size_t max_pending_inputs = 10'000;  // applied but not yet durable ones count too
 };
 
 class Engine {
@@ -38,13 +38,21 @@ class Engine {
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 
-  // Installs the first rules (before start). Errors as core::validate_rules.
-  std::vector<core::RuleError> load_rules(const core::RuleSet& rules);
   void add_sink(std::shared_ptr<EventSink> sink);
 
-  // Applies `command` on the strand at the current time; `done` runs on the strand with the
-  // outcome and read access to the router. Returns false (and never calls `done`) when the input
-  // queue is full.
+  // Opens the journal in storage.dir and rebuilds the core from it (latest snapshot, then the
+  // records after it), then applies `rules` as the first new input. Runs on the strand; `done`
+  // runs there when the engine is ready (or recovery failed). Inputs submitted before are refused
+  // by the API (not ready), never lost.
+  using Recovered = std::function<void(const core::Status&, const storage::RecoveryReport&)>;
+  void recover(const storage::StorageOptions& storage, core::RuleSet rules, Recovered done);
+
+  // Without storage (tests of the engine alone): an in-memory core with these rules.
+  std::vector<core::RuleError> start_in_memory(const core::RuleSet& rules);
+
+  // Applies `command` on the strand at the current time; once the journal has made it durable,
+  // its events go to the sinks and `done` runs on the strand with the outcome and read access to
+  // the router. Returns false (and never calls `done`) when the input queue is full.
   using Done = std::function<void(const core::Outcome&, const core::Router&)>;
   bool submit(core::Command command, Done done);
   // Applies several commands in order as one unit; `done` gets one outcome per command.
@@ -56,6 +64,7 @@ class Engine {
   bool read(Read read);
 
   std::size_t pending_inputs() const;
+  storage::JournalStats journal_stats() const;
   void stop();  // cancels the timer; queued inputs still run
 
   struct State;

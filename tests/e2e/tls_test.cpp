@@ -32,8 +32,9 @@ TEST(Tls, TheListenerServesHttpsWithTls12OrNewerOnly) {
   const std::string config = "[server]\nlisten = \"127.0.0.1:0\"\ntls_cert = \"" + cert + "\"\ntls_key = \"" + key +
                              "\"\n[storage]\ndir = \"" + dir.file("data") + "\"\n";
   DaemonProcess daemon({"--config", dir.write("router.toml", config)}, dir.file("daemon.log"));
-  const int port = daemon.wait_for_port();
+  const int port = daemon.wait_for_port(20s, false);
   ASSERT_GT(port, 0) << daemon.output();
+  ASSERT_TRUE(daemon.wait_for_output(" ready", 20s)) << daemon.output();
   const std::string url = "https://127.0.0.1:" + std::to_string(port) + "/healthz";
 
   EXPECT_EQ(run("curl -sS --cacert " + cert + " " + url), R"({"status":"ok"})");

@@ -1,5 +1,7 @@
 #include "support/daemon_process.hpp"
 
+#include "support/http_client.hpp"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -130,7 +132,7 @@ bool DaemonProcess::wait_for_output(const std::string& needle, std::chrono::mill
   return output().find(needle) != std::string::npos;
 }
 
-int DaemonProcess::wait_for_port(std::chrono::milliseconds timeout) const {
+int DaemonProcess::wait_for_port(std::chrono::milliseconds timeout, bool probe_readiness) const {
   const std::string marker = "listening on ";
   if (!wait_for_output(marker, timeout)) {
     return 0;
@@ -139,7 +141,19 @@ int DaemonProcess::wait_for_port(std::chrono::milliseconds timeout) const {
   std::size_t at = text.find(marker) + marker.size();
   const std::size_t space = text.find(' ', at);
   const std::string endpoint = text.substr(at, space - at);
-  return std::atoi(endpoint.substr(endpoint.rfind(':') + 1).c_str());
+  const int port = std::atoi(endpoint.substr(endpoint.rfind(':') + 1).c_str());
+  if (!probe_readiness) {
+    return port;  // e.g. HTTPS: the caller probes readiness itself
+  }
+  // Listening is not ready: wait for /readyz (the journal is replayed first), as an orchestrator would.
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (http_request(port, "GET", "/readyz").status == 200) {
+      return port;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return 0;
 }
 
 CommandResult run_daemon_command(const std::vector<std::string>& args, const std::map<std::string, std::string>& env) {

@@ -42,8 +42,9 @@ class DaemonProcess {
 
   std::string output() const;
   bool wait_for_output(const std::string& needle, std::chrono::milliseconds timeout) const;
-  // Waits for the "listening on host:PORT" log line and returns PORT (0 on timeout).
-  int wait_for_port(std::chrono::milliseconds timeout = std::chrono::seconds(20)) const;
+  // Waits for the "listening on host:PORT" log line, then (probe_readiness) for GET /readyz to answer
+  // 200 over plain HTTP; returns PORT (0 on timeout).
+  int wait_for_port(std::chrono::milliseconds timeout = std::chrono::seconds(20), bool probe_readiness = true) const;
 
  private:
   pid_t pid_ = -1;
