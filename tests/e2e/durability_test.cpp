@@ -1,0 +1,193 @@
+// Nothing acknowledged is lost: restarts and kill -9 under load, on the real binary.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <atomic>
+#include <mutex>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "support/daemon_process.hpp"
+#include "support/http_client.hpp"
+
+namespace router::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string config(const TempDir& dir, const char* fsync) {
+  return std::string(R"([server]
+listen = "127.0.0.1:0"
+[storage]
+dir = ")") + dir.file("data") + R"("
+fsync = ")" + fsync + R"("
+snapshot_every = 150
+[[tokens]]
+name = "ops"
+token = "ops-token"
+scopes = ["ingest", "operate", "admin"]
+[[agents]]
+id = "a1"
+workspaces = ["ws-1"]
+capacity = 3
+[[agents]]
+id = "a2"
+workspaces = ["ws-1"]
+capacity = 2
+[[routes]]
+name = "default"
+when = "true"
+queue = "general"
+[[queues]]
+name = "general"
+agents = "true"
+)";
+}
+
+const std::vector<std::pair<std::string, std::string>> auth = {{"Authorization", "Bearer ops-token"}};
+
+std::string all_escalations(int port) {
+  std::string out;
+  std::string cursor;
+  for (int page = 0; page < 1000; ++page) {
+    auto r = http_request(port, "GET", "/v1/escalations?status=all&limit=200" + (cursor.empty() ? "" : "&cursor=" + cursor), "", auth);
+    if (r.status != 200) return "error " + std::to_string(r.status);
+    out += r.body;
+    const std::size_t next = r.body.find("\"nextCursor\":\"");
+    if (next == std::string::npos) break;
+    cursor = r.body.substr(next + 14, 26);
+  }
+  return out;
+}
+
+std::size_t count(const std::string& text, const std::string& needle) {
+  std::size_t n = 0;
+  for (std::size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+  return n;
+}
+
+TEST(Durability, ARestartKeepsEveryEscalationExactly) {
+  TempDir dir;
+  const std::string path = dir.write("router.toml", config(dir, "always"));
+  std::string before;
+  {
+    DaemonProcess daemon({"--config", path}, dir.file("run1.log"));
+    const int port = daemon.wait_for_port();
+    ASSERT_GT(port, 0) << daemon.output();
+    for (int i = 0; i < 12; ++i) {
+      auto r = http_request(port, "POST", "/v1/events",
+                            R"({"eventType":"escalationRequested","workspaceId":"ws-1","conversationId":"c)" + std::to_string(i) +
+                                R"(","priority":)" + std::to_string(i % 3) + R"(,"text":"hello"})",
+                            auth);
+      ASSERT_EQ(r.status, 202) << r.body;
+    }
+    before = all_escalations(port);
+    daemon.signal(SIGTERM);
+    ASSERT_EQ(daemon.wait_exit(5s), 0);
+  }
+  DaemonProcess daemon({"--config", path}, dir.file("run2.log"));
+  const int port = daemon.wait_for_port();
+  ASSERT_GT(port, 0) << daemon.output();
+  EXPECT_EQ(all_escalations(port), before);
+  EXPECT_NE(daemon.output().find("records replayed"), std::string::npos);
+  // It goes on from where it was.
+  auto r = http_request(port, "POST", "/v1/events", R"({"eventType":"escalationRequested","workspaceId":"ws-1","conversationId":"after"})", auth);
+  EXPECT_EQ(r.status, 202);
+  daemon.signal(SIGTERM);
+  EXPECT_EQ(daemon.wait_exit(5s), 0);
+}
+
+class CrashUnderLoad : public ::testing::TestWithParam<std::tuple<unsigned, const char*>> {};
+
+TEST_P(CrashUnderLoad, EveryAcknowledgedEventSurvivesKill9) {
+  const unsigned seed = std::get<0>(GetParam());
+  const char* fsync = std::get<1>(GetParam());
+  TempDir dir;
+  const std::string path = dir.write("router.toml", config(dir, fsync));
+  std::set<std::string> acknowledged;
+  std::set<std::string> resolved;
+  {
+    DaemonProcess daemon({"--config", path}, dir.file("run1.log"));
+    const int port = daemon.wait_for_port();
+    ASSERT_GT(port, 0) << daemon.output();
+    std::mutex mutex;
+    std::atomic<bool> stop{false};
+    std::vector<std::thread> clients;
+    for (unsigned t = 0; t < 4; ++t) {
+      clients.emplace_back([&, t] {
+        HttpClient client(port, 2s);
+        std::mt19937 rng(seed * 31 + t);
+        for (int i = 0; !stop && i < 100000; ++i) {
+          const std::string conversation = "t" + std::to_string(t) + "-" + std::to_string(i);
+          auto r = client.request("POST", "/v1/events",
+                                  R"({"eventType":"escalationRequested","workspaceId":"ws-1","conversationId":")" + conversation +
+                                      R"(","priority":)" + std::to_string(rng() % 3) + "}",
+                                  auth);
+          if (r.status != 202) break;  // killed
+          std::string id = r.body.substr(r.body.find("escalationIds\":[\"") + 17, 26);
+          {
+            std::lock_guard lock(mutex);
+            acknowledged.insert(conversation);
+          }
+          if (rng() % 3 == 0) {
+            auto resolve = client.request("POST", "/v1/escalations/" + id + "/resolve", R"({"resolution":"done"})", auth);
+            if (resolve.status == 0) break;
+            if (resolve.status == 200) {
+              std::lock_guard lock(mutex);
+              resolved.insert(conversation);
+            }
+          }
+        }
+      });
+    }
+    std::mt19937 rng(seed);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300 + rng() % 700));
+    daemon.signal(SIGKILL);
+    stop = true;
+    for (auto& c : clients) c.join();
+    ASSERT_TRUE(daemon.wait_exit(5s).has_value());
+  }
+  ASSERT_GT(acknowledged.size(), 20u) << "the load did not get going";
+
+  std::string first_replay;
+  for (int run = 2; run <= 3; ++run) {
+    DaemonProcess daemon({"--config", path}, dir.file("run" + std::to_string(run) + ".log"));
+    const int port = daemon.wait_for_port(60s);
+    ASSERT_GT(port, 0) << daemon.output();
+    const std::string state = all_escalations(port);
+    // Every acknowledged request took effect; every acknowledged resolve too.
+    for (const std::string& conversation : acknowledged) {
+      ASSERT_NE(state.find("\"conversationId\":\"" + conversation + "\""), std::string::npos) << conversation << " lost";
+    }
+    for (const std::string& conversation : resolved) {
+      const std::size_t at = state.find("\"conversationId\":\"" + conversation + "\"");
+      ASSERT_NE(state.find("\"status\":\"resolved\"", at), std::string::npos);
+      EXPECT_LT(state.find("\"status\":\"resolved\"", at), state.find("\"conversationId\"", at + 1)) << conversation;
+    }
+    // No agent holds more than its capacity (closed escalations show assigneeId null), and each
+    // agent's load is exactly what it holds.
+    const std::size_t a1 = count(state, "\"assigneeId\":\"a1\"");
+    const std::size_t a2 = count(state, "\"assigneeId\":\"a2\"");
+    EXPECT_LE(a1, 3u);
+    EXPECT_LE(a2, 2u);
+    auto agents = http_request(port, "GET", "/v1/agents", "", auth);
+    EXPECT_NE(agents.body.find("\"capacity\":3,\"load\":" + std::to_string(a1)), std::string::npos) << agents.body;
+    EXPECT_NE(agents.body.find("\"capacity\":2,\"load\":" + std::to_string(a2)), std::string::npos) << agents.body;
+    RecordProperty("acknowledged", static_cast<int>(acknowledged.size()));
+    if (run == 2) {
+      first_replay = state;
+    } else {
+      EXPECT_TRUE(state == first_replay) << "a second replay gave another state";
+    }
+    daemon.signal(SIGTERM);
+    EXPECT_EQ(daemon.wait_exit(10s), 0) << daemon.output();
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Seeds, CrashUnderLoad,
+                         ::testing::Values(std::make_tuple(1u, "always"), std::make_tuple(2u, "batch"),
+                                           std::make_tuple(3u, "always"), std::make_tuple(4u, "batch")));
+
+}  // namespace
+}  // namespace router::testing
