@@ -117,7 +117,7 @@ class Replay final : public storage::RecoveryVisitor {
   core::Status on_record(std::uint64_t, std::string_view payload) override {
     auto input = core::decode_input(payload);
     if (!input) return std::move(input).error();
-    router_.apply(*input);
+    router_.apply_quietly(*input);
     return core::Ok{};
   }
 

@@ -97,6 +97,12 @@ std::string outbound_event_json(const OutboundEvent& e, bool with_decision) {
 }
 
 OutboundEvent& Router::State::emit(OutboundType type, const Escalation* esc) {
+  if (quiet) {
+    ulids.skip(now);
+    ++sequence;
+    quiet_event.decision.reset();
+    return quiet_event;
+  }
   OutboundEvent& e = out->events.emplace_back();
   e.event_id = ulids.next(now);
   e.sequence = ++sequence;

@@ -803,6 +803,12 @@ std::vector<RuleError> Router::load_rules(const RuleSet& rules) {
 
 Outcome Router::apply(const Input& input) { return state_->apply(input); }
 
+void Router::apply_quietly(const Input& input) {
+  state_->quiet = true;
+  state_->apply(input);
+  state_->quiet = false;
+}
+
 TimestampMs Router::now() const { return state_->now; }
 TimestampMs Router::next_deadline() const {
   return state_->deadlines.empty() ? -1 : state_->deadlines.begin()->at;

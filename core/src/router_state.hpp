@@ -145,6 +145,8 @@ struct Router::State {
 
   // Per-apply scratch
   Outcome* out = nullptr;
+  bool quiet = false;           // apply_quietly: events are counted, not built
+  OutboundEvent quiet_event;    // where emit() writes when quiet
   std::deque<Work> work;
 
   // --- router.cpp: inputs

@@ -10,6 +10,21 @@ std::uint64_t UlidGenerator::random() {
   return z ^ (z >> 31);
 }
 
+void UlidGenerator::skip(TimestampMs at) {
+  if (at < 0) {
+    at = 0;
+  }
+  if (at <= last_time_) {
+    if (++low_ == 0) {
+      high_ = (high_ + 1) & 0xFFFF;
+    }
+  } else {
+    last_time_ = at;
+    high_ = random() & 0xFFFF;
+    low_ = random() >> 1;
+  }
+}
+
 std::string UlidGenerator::next(TimestampMs at) {
   if (at < 0) {
     at = 0;

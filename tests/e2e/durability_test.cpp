@@ -6,6 +6,8 @@
 #include <mutex>
 #include <random>
 #include <set>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "support/daemon_process.hpp"
@@ -67,9 +69,19 @@ std::size_t count(const std::string& text, const std::string& needle) {
   return n;
 }
 
+// The "sequence" of the last outbound event in a debug log.
+long long last_sequence(const std::string& log) {
+  const std::size_t at = log.rfind("\"sequence\":");
+  return at == std::string::npos ? -1 : std::atoll(log.c_str() + at + 11);
+}
+long long first_sequence(const std::string& log) {
+  const std::size_t at = log.find("\"sequence\":");
+  return at == std::string::npos ? -1 : std::atoll(log.c_str() + at + 11);
+}
+
 TEST(Durability, ARestartKeepsEveryEscalationExactly) {
   TempDir dir;
-  const std::string path = dir.write("router.toml", config(dir, "always"));
+  const std::string path = dir.write("router.toml", config(dir, "always") + "[log]\nlevel = \"debug\"\n");
   std::string before;
   {
     DaemonProcess daemon({"--config", path}, dir.file("run1.log"));
@@ -82,18 +94,33 @@ TEST(Durability, ARestartKeepsEveryEscalationExactly) {
                             auth);
       ASSERT_EQ(r.status, 202) << r.body;
     }
+    ASSERT_EQ(http_request(port, "POST", "/v1/events",
+                           R"({"eventId":"once","eventType":"escalationRequested","workspaceId":"ws-1","conversationId":"dedupe"})", auth)
+                  .status,
+              202);
     before = all_escalations(port);
     daemon.signal(SIGTERM);
     ASSERT_EQ(daemon.wait_exit(5s), 0);
   }
+  std::ifstream first_log(dir.file("run1.log"));
+  std::ostringstream first_run;
+  first_run << first_log.rdbuf();
+  const long long sequence_before = last_sequence(first_run.str());
+  ASSERT_GT(sequence_before, 0);
   DaemonProcess daemon({"--config", path}, dir.file("run2.log"));
   const int port = daemon.wait_for_port();
   ASSERT_GT(port, 0) << daemon.output();
   EXPECT_EQ(all_escalations(port), before);
   EXPECT_NE(daemon.output().find("records replayed"), std::string::npos);
-  // It goes on from where it was.
+  // The dedupe window survived: the same eventId has no second effect.
+  auto again = http_request(port, "POST", "/v1/events",
+                            R"({"eventId":"once","eventType":"escalationRequested","workspaceId":"ws-1","conversationId":"dedupe"})", auth);
+  EXPECT_NE(again.body.find("\"duplicates\":1"), std::string::npos) << again.body;
+  // It goes on from where it was: the outbound sequence continues without a gap or a repeat.
   auto r = http_request(port, "POST", "/v1/events", R"({"eventType":"escalationRequested","workspaceId":"ws-1","conversationId":"after"})", auth);
   EXPECT_EQ(r.status, 202);
+  ASSERT_TRUE(daemon.wait_for_output("\"sequence\":", 5s));
+  EXPECT_EQ(first_sequence(daemon.output()), sequence_before + 1);
   daemon.signal(SIGTERM);
   EXPECT_EQ(daemon.wait_exit(5s), 0);
 }

@@ -70,6 +70,9 @@ class Router {
   std::vector<RuleError> load_rules(const RuleSet& rules);
 
   Outcome apply(const Input& input);
+  // The same state change as apply(), without building outbound events (journal replay: they
+  // were handed out before the restart). Sequence numbers and ids advance exactly as in apply().
+  void apply_quietly(const Input& input);
 
   // Reads, for the API. Pointers stay valid until the next apply().
   const Escalation* find_escalation(std::string_view id) const;
