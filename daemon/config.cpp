@@ -461,6 +461,9 @@ void read_redis(TableReader& t, adapters::redis::RedisOptions& out) {
   if (auto v = t.name("group", false)) out.group = *v;
   if (auto v = t.name("output_stream", false)) out.output_stream = *v;
   if (auto v = t.integer("output_stream_maxlen", 1, 1LL << 40)) out.output_stream_maxlen = static_cast<std::uint64_t>(*v);
+  if (auto v = t.integer("max_buffered", 1, 10'000'000)) out.max_buffered = static_cast<std::size_t>(*v);
+  if (auto v = t.duration("claim_idle", 100)) out.claim_idle_ms = *v;
+  if (auto v = t.name("consumer", false)) out.consumer = *v;
 }
 
 void read_routing(TableReader& t, core::RoutingSettings& out) {

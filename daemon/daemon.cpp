@@ -13,6 +13,8 @@
 #include "adapters/engine/engine.hpp"
 #include "adapters/http/api.hpp"
 #include "adapters/http/server.hpp"
+#include "adapters/redis/publisher.hpp"
+#include "adapters/redis/stream_consumer.hpp"
 #include "router/core/events.hpp"
 
 #include <mutex>
@@ -54,6 +56,13 @@ struct Daemon::State {
           api.handle(std::move(request), std::move(respond));
         }) {
     engine.add_sink(std::make_shared<LogSink>());
+    if (config.redis) {
+      publisher = std::make_shared<adapters::redis::Publisher>(io, *config.redis);
+      engine.add_sink(publisher);
+      if (!config.redis->input_stream.empty()) {
+        consumer = std::make_unique<adapters::redis::StreamConsumer>(io, *config.redis, engine);
+      }
+    }
     api.set_reload_hook([this](std::function<void(std::string)> done) { reload(std::move(done)); });
   }
 
@@ -65,6 +74,9 @@ struct Daemon::State {
   adapters::engine::Engine engine;
   adapters::http::Api api;
   adapters::http::Server server;
+  std::shared_ptr<adapters::redis::Publisher> publisher;
+  std::unique_ptr<adapters::redis::StreamConsumer> consumer;
+  asio::steady_timer flush_timer{io};
   bool stopping = false;
   int exit_code = 0;
 
@@ -148,10 +160,25 @@ struct Daemon::State {
     signals.cancel();
     watchdog.cancel();
     engine.stop();
-    server.drain([this] {
-      spdlog::info("stopped");
-      io.stop();
-    });
+    if (consumer) consumer->stop();
+    server.drain([this] { flush_then_exit(std::chrono::steady_clock::now() + std::chrono::seconds(2)); });
+  }
+
+  // Gives the Redis publisher a moment to send what it still holds, then stops.
+  void flush_then_exit(std::chrono::steady_clock::time_point deadline) {
+    if (publisher && publisher->stats().buffered != 0 && publisher->stats().connected &&
+        std::chrono::steady_clock::now() < deadline) {
+      flush_timer.expires_after(std::chrono::milliseconds(20));
+      flush_timer.async_wait([this, deadline](const boost::system::error_code&) { flush_then_exit(deadline); });
+      return;
+    }
+    if (publisher) {
+      const auto stats = publisher->stats();
+      if (stats.buffered != 0) spdlog::warn("redis publisher: {} commands not sent at shutdown", stats.buffered);
+      publisher->stop();
+    }
+    spdlog::info("stopped");
+    io.stop();
   }
 
   void start_watchdog(std::chrono::microseconds interval) {
@@ -199,6 +226,8 @@ int Daemon::run() {
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - recovery_started).count();
     spdlog::info("storage: {} (snapshot at record {}, {} records replayed, last record {}) in {} ms", s.config.storage.dir,
                  report.snapshot_seq, report.records_replayed, report.last_seq, ms);
+    if (s.publisher) s.publisher->start();
+    if (s.consumer) s.consumer->start();
     s.api.set_ready(true);
     systemd::notify_ready();
     spdlog::info("ready");

@@ -17,6 +17,9 @@ struct RedisOptions {
   std::string group = "router";
   std::string output_stream;  // empty: no XADD
   std::uint64_t output_stream_maxlen = 100'000;
+  std::size_t max_buffered = 100'000;       // publishes kept while Redis is down; more are dropped (counted)
+  std::int64_t claim_idle_ms = 60'000;      // input stream: entries pending this long at a dead consumer are claimed
+  std::string consumer;                     // input stream consumer name; empty: "router-<hostname>"
 };
 
 }  // namespace router::adapters::redis
