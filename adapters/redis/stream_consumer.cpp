@@ -39,7 +39,8 @@ struct StreamConsumer::State : std::enable_shared_from_this<State> {
     ++generation;
     if (!up || stopping) return;
     const std::uint64_t gen = generation;
-    connection.command({"XGROUP", "CREATE", options.input_stream, options.group, "$", "MKSTREAM"},
+    // From the start of the stream: events producers wrote before the first start are consumed too.
+    connection.command({"XGROUP", "CREATE", options.input_stream, options.group, "0", "MKSTREAM"},
                        [self = shared_from_this(), gen](const RedisValue* reply) {
                          if (reply == nullptr || gen != self->generation) return;
                          if (reply->is_error() && reply->str.rfind("BUSYGROUP", 0) != 0) {
