@@ -473,6 +473,17 @@ void read_routing(TableReader& t, core::RoutingSettings& out) {
   if (auto v = t.integer("max_messages", 0, 100'000)) out.max_messages = static_cast<std::uint32_t>(*v);
 }
 
+void read_delivery(TableReader& t, adapters::delivery::DeliveryOptions& out) {
+  if (auto v = t.integer("max_attempts", 1, 1000)) out.max_attempts = static_cast<std::uint32_t>(*v);
+  if (auto v = t.duration("max_age", 1000)) out.max_age_ms = *v;
+  if (auto v = t.duration("initial_backoff", 1)) out.initial_backoff_ms = *v;
+  if (auto v = t.duration("max_backoff", 1)) out.max_backoff_ms = *v;
+  if (auto v = t.integer("concurrency", 1, 10'000)) out.concurrency = static_cast<std::size_t>(*v);
+  if (auto v = t.duration("connect_timeout", 1)) out.connect_timeout_ms = *v;
+  if (auto v = t.duration("response_timeout", 1)) out.response_timeout_ms = *v;
+  if (auto v = t.integer("max_dead", 1, 10'000'000)) out.max_dead = static_cast<std::size_t>(*v);
+}
+
 void read_log(TableReader& t, LogOptions& out) {
   auto level = t.choice<std::string>(
       "level",
@@ -821,6 +832,11 @@ Config read_document(const toml::table& doc, Diagnostics& diag) {
   if (const toml::table* t = root.subtable("routing")) {
     TableReader r(diag, *t, "routing");
     read_routing(r, config.rules.settings);
+    r.finish();
+  }
+  if (const toml::table* t = root.subtable("delivery")) {
+    TableReader r(diag, *t, "delivery");
+    read_delivery(r, config.delivery);
     r.finish();
   }
   if (const toml::table* t = root.subtable("log")) {

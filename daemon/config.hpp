@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "adapters/delivery/delivery_service.hpp"
 #include "adapters/http/auth_options.hpp"
 #include "adapters/http/server_options.hpp"
 #include "adapters/platforms/source_options.hpp"
@@ -31,6 +32,7 @@ struct Config {
   adapters::storage::StorageOptions storage;
   std::optional<adapters::redis::RedisOptions> redis;  // absent: nothing is published
   LogOptions log;
+  adapters::delivery::DeliveryOptions delivery;
   std::vector<adapters::http::TokenSpec> tokens;
   std::vector<adapters::platforms::SourceSpec> sources;
   core::RuleSet rules;

@@ -13,6 +13,7 @@
 #include "adapters/engine/engine.hpp"
 #include "adapters/http/api.hpp"
 #include "adapters/http/server.hpp"
+#include "adapters/delivery/delivery_service.hpp"
 #include "adapters/redis/publisher.hpp"
 #include "adapters/redis/stream_consumer.hpp"
 #include "router/core/events.hpp"
@@ -56,6 +57,9 @@ struct Daemon::State {
           api.handle(std::move(request), std::move(respond));
         }) {
     engine.add_sink(std::make_shared<LogSink>());
+    deliveries = std::make_shared<adapters::delivery::DeliveryService>(io, config.sources, config.delivery, config.storage);
+    engine.add_sink(deliveries);
+    api.set_deliveries(deliveries.get());
     if (config.redis) {
       publisher = std::make_shared<adapters::redis::Publisher>(io, *config.redis);
       engine.add_sink(publisher);
@@ -74,6 +78,7 @@ struct Daemon::State {
   adapters::engine::Engine engine;
   adapters::http::Api api;
   adapters::http::Server server;
+  std::shared_ptr<adapters::delivery::DeliveryService> deliveries;
   std::shared_ptr<adapters::redis::Publisher> publisher;
   std::unique_ptr<adapters::redis::StreamConsumer> consumer;
   asio::steady_timer flush_timer{io};
@@ -137,6 +142,7 @@ struct Daemon::State {
       config.tokens = next->tokens;
       config.sources = next->sources;
       api.reconfigure(api_config(config));
+      deliveries->reconfigure(config.sources);
       configure_logging(config.log);
       spdlog::info("reload: done ({} routes, {} queues, {} agents, {} sources, {} tokens)", config.rules.routes.size(),
                    config.rules.queues.size(), config.rules.agents.size(), config.sources.size(), config.tokens.size());
@@ -161,6 +167,7 @@ struct Daemon::State {
     watchdog.cancel();
     engine.stop();
     if (consumer) consumer->stop();
+    deliveries->stop();
     server.drain([this] { flush_then_exit(std::chrono::steady_clock::now() + std::chrono::seconds(2)); });
   }
 
@@ -209,6 +216,11 @@ int Daemon::run() {
   s.wait_for_signal();
   spdlog::info("listening on {}:{} (config {}, {} thread(s))", s.config.server.listen_host, port, s.config.path,
                s.config.server.threads);
+  // Pending callbacks first: the start-up input below may already produce new ones.
+  if (auto started = s.deliveries->start(); !started) {
+    spdlog::critical("cannot start: deliveries: {}", started.error().message);
+    return 1;
+  }
   // Ready only once the journal is replayed: until then /readyz and the API answer 503.
   const auto recovery_started = std::chrono::steady_clock::now();
   systemd::notify_status("replaying the journal");

@@ -1,5 +1,6 @@
 #include "adapters/http/api.hpp"
 
+#include "adapters/delivery/delivery_service.hpp"
 #include "adapters/http/api_internal.hpp"
 
 namespace router::adapters::http {
@@ -127,7 +128,7 @@ void Api::handle(Request request, Respond respond) {
   const std::shared_ptr<const Context> ctx = context();
   const std::string& area = s[1];
   const bool known = area == "events" || area == "webhooks" || area == "escalations" || area == "agents" ||
-                     area == "queues" || area == "admin";
+                     area == "queues" || area == "admin" || area == "deliveries";
   if (!known) {
     return respond(error_response(core::ErrorCode::not_found, "no route for " + method + " " + path));
   }
@@ -158,6 +159,29 @@ void Api::handle(Request request, Respond respond) {
   }
   if (area == "escalations") return handle_escalations(std::move(call), s);
   if (area == "agents") return handle_agents(std::move(call), s);
+  if (area == "deliveries") {
+    std::vector<std::string> workspaces = call.principal->all_workspaces ? std::vector<std::string>{} : call.principal->workspaces;
+    if (!call.principal->all_workspaces && workspaces.empty()) workspaces.push_back("\x1f");  // sees none
+    if (s.size() == 2) {
+      if (call.request.method != "GET") return call.respond(method_not_allowed(call.request, "GET"));
+      auto query = parse_query(call.request.query);
+      std::string state = query && query->count("state") ? query->at("state") : "pending";
+      if (state != "pending" && state != "dead" && state != "all") {
+        return call.respond(error_response(core::ErrorCode::invalid_argument, "state: expected pending, dead or all"));
+      }
+      if (deliveries_ == nullptr) return call.respond(json_response(200, R"({"data":[]})"));
+      return deliveries_->list(state, workspaces, [respond = call.respond](std::string json) { respond(json_response(200, std::move(json))); });
+    }
+    if (s.size() == 4 && s[3] == "retry") {
+      if (call.request.method != "POST") return call.respond(method_not_allowed(call.request, "POST"));
+      if (deliveries_ == nullptr) return call.respond(error_response(core::ErrorCode::not_found, "delivery " + s[2] + " not found"));
+      return deliveries_->retry(s[2], workspaces, [respond = call.respond](core::Status status, std::string json) {
+        if (!status) return respond(error_response(status.error()));
+        respond(json_response(200, std::move(json)));
+      });
+    }
+    return call.respond(error_response(core::ErrorCode::not_found, "no route for " + call.request.method + " " + call.request.path));
+  }
   if (area == "queues") {
     if (s.size() != 2) return call.respond(error_response(core::ErrorCode::not_found, "no route for " + path));
     if (call.request.method != "GET") return call.respond(method_not_allowed(call.request, "GET"));

@@ -17,6 +17,9 @@
 namespace router::adapters::engine {
 class Engine;
 }
+namespace router::adapters::delivery {
+class DeliveryService;
+}
 
 namespace router::adapters::http {
 
@@ -38,6 +41,7 @@ class Api {
   // POST /v1/admin/reload: runs the daemon's reload; the callback gets "" or the error.
   using ReloadHook = std::function<void(std::function<void(std::string error)>)>;
   void set_reload_hook(ReloadHook hook) { reload_hook_ = std::move(hook); }
+  void set_deliveries(delivery::DeliveryService* deliveries) { deliveries_ = deliveries; }
 
   void handle(Request request, Respond respond);
 
@@ -51,6 +55,7 @@ class Api {
   mutable std::mutex mutex_;
   std::shared_ptr<const Context> context_;
   ReloadHook reload_hook_;
+  delivery::DeliveryService* deliveries_ = nullptr;
 };
 
 }  // namespace router::adapters::http

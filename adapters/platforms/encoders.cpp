@@ -128,6 +128,14 @@ void ThreadFlags::set(const std::string& conversation, bool escalated) {
   }
 }
 
+std::vector<std::pair<std::string, std::string>> callback_headers(const SourceSpec& source) {
+  if (!source.callback) return {};
+  const Callback& c = *source.callback;
+  if (source.format == Format::widget) return {{"Authorization", c.token}, {"botid", c.bot_id}};
+  if (c.token.empty()) return {};
+  return {{"Authorization", "Bearer " + c.token}};
+}
+
 std::optional<CallbackRequest> encode_callback(const SourceSpec& source, const core::OutboundEvent& event, ThreadFlags& threads) {
   if (!source.callback || event.conversation_id.empty()) return std::nullopt;
   switch (source.format) {

@@ -41,4 +41,7 @@ class ThreadFlags {
 std::optional<CallbackRequest> encode_callback(const SourceSpec& source, const core::OutboundEvent& event,
                                                ThreadFlags& threads);
 
+// The credentials a source's callbacks carry (taken from the configuration at send time, never stored).
+std::vector<std::pair<std::string, std::string>> callback_headers(const SourceSpec& source);
+
 }  // namespace router::adapters::platforms
