@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
 #include <mutex>
 #include <random>
@@ -12,14 +13,16 @@
 
 #include "support/daemon_process.hpp"
 #include "support/http_client.hpp"
+#include "support/redis_server.hpp"
 
 namespace router::testing {
 namespace {
 
 using namespace std::chrono_literals;
 
-std::string config(const TempDir& dir, const char* fsync) {
-  return std::string(R"([server]
+std::string config(const TempDir& dir, const char* fsync, const std::string& redis_url = "") {
+  const std::string redis = redis_url.empty() ? "" : "[redis]\nurl = \"" + redis_url + "\"\ninput_stream = \"in\"\nclaim_idle = \"500ms\"\n";
+  return redis + std::string(R"([server]
 listen = "127.0.0.1:0"
 [storage]
 dir = ")") + dir.file("data") + R"("
@@ -131,9 +134,11 @@ TEST_P(CrashUnderLoad, EveryAcknowledgedEventSurvivesKill9) {
   const unsigned seed = std::get<0>(GetParam());
   const char* fsync = std::get<1>(GetParam());
   TempDir dir;
-  const std::string path = dir.write("router.toml", config(dir, fsync));
+  RedisServer redis;
+  const std::string path = dir.write("router.toml", config(dir, fsync, redis.url()));
   std::set<std::string> acknowledged;
   std::set<std::string> resolved;
+  std::vector<std::string> streamed;  // conversations written to the input stream (XADD acknowledged by Redis)
   {
     DaemonProcess daemon({"--config", path}, dir.file("run1.log"));
     const int port = daemon.wait_for_port();
@@ -168,6 +173,18 @@ TEST_P(CrashUnderLoad, EveryAcknowledgedEventSurvivesKill9) {
         }
       });
     }
+    clients.emplace_back([&] {
+      RedisClient producer(redis.port());
+      for (int i = 0; !stop && i < 100000; ++i) {
+        const std::string conversation = "r-" + std::to_string(i);
+        auto id = producer.command({"XADD", "in", "*", "event",
+                                    R"({"eventType":"escalationRequested","workspaceId":"ws-1","conversationId":")" + conversation + R"("})"});
+        if (id.empty()) break;
+        std::lock_guard lock(mutex);
+        streamed.push_back(conversation);
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+    });
     std::mt19937 rng(seed);
     std::this_thread::sleep_for(std::chrono::milliseconds(300 + rng() % 700));
     daemon.signal(SIGKILL);
@@ -176,13 +193,30 @@ TEST_P(CrashUnderLoad, EveryAcknowledgedEventSurvivesKill9) {
     ASSERT_TRUE(daemon.wait_exit(5s).has_value());
   }
   ASSERT_GT(acknowledged.size(), 20u) << "the load did not get going";
+  ASSERT_GT(streamed.size(), 20u) << "the stream load did not get going";
 
   std::string first_replay;
   for (int run = 2; run <= 3; ++run) {
     DaemonProcess daemon({"--config", path}, dir.file("run" + std::to_string(run) + ".log"));
     const int port = daemon.wait_for_port(60s);
     ASSERT_GT(port, 0) << daemon.output();
+    // Wait for the stream to be consumed completely (its pending entries included).
+    RedisClient client(redis.port());
+    for (int i = 0; i < 1000; ++i) {
+      const auto pending = client.command({"XPENDING", "in", "router"});
+      const auto lag = client.command({"XINFO", "GROUPS", "in"});
+      const auto at = std::find(lag.begin(), lag.end(), "lag");
+      if (!pending.empty() && pending[0] == "0" && at != lag.end() && at + 1 != lag.end() && *(at + 1) == "0") break;
+      std::this_thread::sleep_for(20ms);
+    }
     const std::string state = all_escalations(port);
+    // Every entry written to the input stream took effect exactly once.
+    for (const std::string& conversation : streamed) {
+      const std::string needle = "\"conversationId\":\"" + conversation + "\"";
+      const std::size_t first = state.find(needle);
+      ASSERT_NE(first, std::string::npos) << conversation << " from the stream lost";
+      ASSERT_EQ(state.find(needle, first + 1), std::string::npos) << conversation << " applied twice";
+    }
     // Every acknowledged request took effect; every acknowledged resolve too.
     for (const std::string& conversation : acknowledged) {
       ASSERT_NE(state.find("\"conversationId\":\"" + conversation + "\""), std::string::npos) << conversation << " lost";
