@@ -14,6 +14,8 @@
 #include "adapters/http/api.hpp"
 #include "adapters/http/server.hpp"
 #include "adapters/delivery/delivery_service.hpp"
+#include "adapters/metrics/event_metrics.hpp"
+#include "adapters/metrics/registry.hpp"
 #include "adapters/redis/publisher.hpp"
 #include "adapters/redis/stream_consumer.hpp"
 #include "router/core/events.hpp"
@@ -57,6 +59,16 @@ struct Daemon::State {
           api.handle(std::move(request), std::move(respond));
         }) {
     engine.add_sink(std::make_shared<LogSink>());
+    engine.add_sink(std::make_shared<adapters::metrics::EventMetrics>());
+    auto& registry = adapters::metrics::registry();
+    registry.gauge("escalation_router_ready", "1 once the journal is replayed and the API serves");
+    registry.gauge("escalation_router_http_connections", "Open HTTP connections");
+    registry.gauge("escalation_router_build_info", "Build information");
+    registry.add_collector([this](adapters::metrics::GaugeWriter& g) {
+      g.set("escalation_router_ready", {}, api.ready() ? 1 : 0);
+      g.set("escalation_router_http_connections", {}, static_cast<double>(server.connection_count()));
+      g.set("escalation_router_build_info", {{"version", ROUTER_VERSION}}, 1);
+    });
     deliveries = std::make_shared<adapters::delivery::DeliveryService>(io, config.sources, config.delivery, config.storage);
     engine.add_sink(deliveries);
     api.set_deliveries(deliveries.get());

@@ -15,6 +15,7 @@
 
 #include "adapters/delivery/http_client.hpp"
 #include "adapters/http/auth.hpp"
+#include "adapters/metrics/registry.hpp"
 #include "adapters/platforms/encoders.hpp"
 #include "adapters/storage/journal.hpp"
 #include "router/core/json_writer.hpp"
@@ -224,6 +225,8 @@ struct DeliveryService::State : std::enable_shared_from_this<State>, storage::Re
     dead_order.push_back(d.id);
     ++dead_total;
     if (durable) {
+      metrics::registry().counter("escalation_router_deliveries_total", "Callback attempts by outcome",
+                                  {{"sink", "http"}, {"outcome", "dead"}}).add();
       persist(op_json("dead", d.id, error));
       spdlog::error("delivery dead-lettered: {} {} for conversation {} (source {}) after {} attempt(s): {}", d.method, d.url,
                     d.conversation, d.source, d.attempts, error);
@@ -299,7 +302,11 @@ struct DeliveryService::State : std::enable_shared_from_this<State>, storage::Re
       call.headers.emplace_back("webhook-timestamp", std::to_string(seconds));
       call.headers.emplace_back("webhook-signature", http::sign_standard_webhook(source->second.callback->secret, d.id, seconds, d.body));
     }
-    client.send(std::move(call), [self = shared_from_this(), id = d.id](HttpResult result) {
+    const auto started = std::chrono::steady_clock::now();
+    client.send(std::move(call), [self = shared_from_this(), id = d.id, started](HttpResult result) {
+      static auto& latency = metrics::registry().histogram("escalation_router_delivery_duration_seconds",
+                                                           "Time of one callback attempt", {{"sink", "http"}});
+      latency.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
       asio::post(self->strand, [self, id, result = std::move(result)] { self->finished(id, result); });
     });
   }
@@ -310,7 +317,12 @@ struct DeliveryService::State : std::enable_shared_from_this<State>, storage::Re
     if (it == deliveries.end()) return pump();
     Delivery& d = it->second;
     d.inflight = false;
+    auto outcome = [](const char* name) {
+      metrics::registry().counter("escalation_router_deliveries_total", "Callback attempts by outcome",
+                                  {{"sink", "http"}, {"outcome", name}}).add();
+    };
     if (result.status >= 200 && result.status < 300) {
+      outcome("delivered");
       ++delivered;
       persist(op_json("done", id));
       remove(id);
@@ -321,6 +333,7 @@ struct DeliveryService::State : std::enable_shared_from_this<State>, storage::Re
                                                  : "HTTP " + std::to_string(result.status) +
                                                        (result.body_start.empty() ? "" : ": " + result.body_start);
     d.last_error = error;
+    outcome("failed");
     ++failed;
     const core::TimestampMs now = now_ms();
     if (!retryable) {
@@ -372,6 +385,15 @@ DeliveryService::~DeliveryService() {
 
 core::Status DeliveryService::start() {
   State& s = *state_;
+  metrics::registry().gauge("escalation_router_deliveries_pending", "Callbacks not yet delivered");
+  metrics::registry().gauge("escalation_router_deliveries_dead", "Dead-lettered callbacks kept");
+  std::weak_ptr<State> weak = state_;
+  metrics::registry().add_collector([weak](metrics::GaugeWriter& g) {
+    if (auto st = weak.lock()) {
+      g.set("escalation_router_deliveries_pending", {}, static_cast<double>(st->pending_count.load()));
+      g.set("escalation_router_deliveries_dead", {}, static_cast<double>(st->dead_total.load()));
+    }
+  });
   storage::StorageOptions options = s.storage_options;
   options.dir = options.dir + "/deliveries";
   options.snapshot_every = 0;

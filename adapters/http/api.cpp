@@ -2,6 +2,9 @@
 
 #include "adapters/delivery/delivery_service.hpp"
 #include "adapters/http/api_internal.hpp"
+#include "adapters/metrics/registry.hpp"
+
+#include <chrono>
 
 namespace router::adapters::http {
 namespace {
@@ -89,8 +92,47 @@ Response unavailable(std::string message) { return error_response(core::ErrorCod
 
 Response overloaded() { return unavailable("the router is at capacity; retry shortly"); }
 
+void Api::metrics_response(Respond respond) {
+  auto render = [respond](const metrics::GaugeWriter* core_gauges) {
+    Response response;
+    response.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    response.body = metrics::registry().render(core_gauges);
+    respond(std::move(response));
+  };
+  const bool ready_now = ready();
+  if (engine_ == nullptr || !ready_now) return render(nullptr);
+  const bool queued = engine_->read([render](const core::Router& router) {
+    metrics::GaugeWriter g;
+    for (const core::QueueStats& q : router.queue_stats()) {
+      const metrics::Labels labels{{"workspace", q.workspace_id}, {"queue", q.name.empty() ? "(unrouted)" : q.name}};
+      g.set("escalation_router_queue_waiting", labels, q.waiting);
+      g.set("escalation_router_queue_offered", labels, q.offered);
+      g.set("escalation_router_queue_longest_wait_seconds", labels, static_cast<double>(q.longest_wait_seconds));
+      g.set("escalation_router_queue_estimated_wait_seconds", labels, q.estimated_wait_minutes * 60.0);
+    }
+    std::map<std::string, int> by_status{{"available", 0}, {"away", 0}, {"offline", 0}};
+    for (const core::Agent* agent : router.agents()) {
+      if (!agent->removed) ++by_status[core::agent_status_name(agent->status)];
+    }
+    for (const auto& [status, count] : by_status) g.set("escalation_router_agents", {{"status", status}}, count);
+    g.set("escalation_router_open_escalations", {}, static_cast<double>(router.open_escalation_count()));
+    g.set("escalation_router_outbound_sequence", {}, static_cast<double>(router.sequence()));
+    render(&g);
+  });
+  if (!queued) render(nullptr);
+}
+
 Api::Api(engine::Engine* engine, ApiConfig config)
-    : engine_(engine), context_(std::make_shared<const Context>(std::move(config))) {}
+    : engine_(engine), context_(std::make_shared<const Context>(std::move(config))) {
+  auto& r = metrics::registry();
+  r.gauge("escalation_router_queue_waiting", "Escalations waiting in a queue");
+  r.gauge("escalation_router_queue_offered", "Escalations offered to an agent, not yet accepted");
+  r.gauge("escalation_router_queue_longest_wait_seconds", "How long the longest-waiting escalation of a queue has waited");
+  r.gauge("escalation_router_queue_estimated_wait_seconds", "Estimated wait for a newcomer at the back of a queue (whole minutes, as customers are told)");
+  r.gauge("escalation_router_agents", "Agents by status");
+  r.gauge("escalation_router_open_escalations", "Open escalations (queued, offered, assigned, taken over)");
+  r.gauge("escalation_router_outbound_sequence", "Sequence number of the last outbound event");
+}
 
 Api::~Api() = default;
 
@@ -105,12 +147,49 @@ std::shared_ptr<const Api::Context> Api::context() const {
   return context_;
 }
 
+namespace {
+
+// A route template for metrics labels: ids replaced, so the label set stays small.
+std::string route_template(const std::vector<std::string>& s) {
+  if (s.size() < 2 || s[0] != "v1") return "other";
+  std::string out = "/v1/" + s[1];
+  if (s.size() >= 3) out += s[1] == "admin" ? "/" + s[2] : s[1] == "webhooks" ? "/{source}" : "/{id}";
+  if (s.size() >= 4) out += "/" + s[3];
+  if (s.size() > 4) return "other";
+  return out;
+}
+
+}  // namespace
+
 void Api::handle(Request request, Respond respond) {
+  const auto started = std::chrono::steady_clock::now();
+  std::string route = request.path == "/healthz" || request.path == "/readyz" || request.path == "/metrics" ? request.path : "";
+  if (route.empty()) {
+    auto segments = split_path(request.path);
+    route = segments ? route_template(*segments) : "other";
+  }
+  respond = [respond = std::move(respond), started, route, method = request.method](Response response) {
+    auto& registry = metrics::registry();
+    registry.counter("escalation_router_http_requests_total", "HTTP requests by route, method and status",
+                     {{"route", route}, {"method", method}, {"status", std::to_string(response.status)}})
+        .add();
+    registry.histogram("escalation_router_http_request_duration_seconds", "Time to answer an HTTP request", {{"route", route}})
+        .observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    respond(std::move(response));
+  };
+  handle_routes(std::move(request), std::move(respond));
+}
+
+void Api::handle_routes(Request request, Respond respond) {
   const std::string& path = request.path;
   const std::string& method = request.method;
   if (path == "/healthz") {
     if (method != "GET" && method != "HEAD") return respond(method_not_allowed(request, "GET, HEAD"));
     return respond(json_response(200, R"({"status":"ok"})"));
+  }
+  if (path == "/metrics") {
+    if (method != "GET" && method != "HEAD") return respond(method_not_allowed(request, "GET, HEAD"));
+    return metrics_response(std::move(respond));
   }
   if (path == "/readyz") {
     if (method != "GET" && method != "HEAD") return respond(method_not_allowed(request, "GET, HEAD"));

@@ -49,6 +49,8 @@ class Api {
 
  private:
   std::shared_ptr<const Context> context() const;
+  void handle_routes(Request request, Respond respond);
+  void metrics_response(Respond respond);
 
   engine::Engine* engine_;
   std::atomic<bool> ready_{false};

@@ -2,6 +2,7 @@
 #include <chrono>
 
 #include "adapters/http/api_internal.hpp"
+#include "adapters/metrics/registry.hpp"
 #include "adapters/platforms/decoders.hpp"
 #include "router/core/json_writer.hpp"
 
@@ -13,10 +14,16 @@ core::TimestampMs now_ms() {
 }
 
 // Applies the decoded events in order and answers 202 {"accepted": N} once they are applied.
-void apply_events(Call& call, std::vector<core::InboundEvent> events) {
+void apply_events(Call& call, std::vector<core::InboundEvent> events, const std::string& via) {
   std::vector<core::Command> commands;
   commands.reserve(events.size());
-  for (auto& event : events) commands.emplace_back(std::move(event));
+  for (auto& event : events) {
+    metrics::registry()
+        .counter("escalation_router_events_in_total", "Inbound events accepted, by source and type",
+                 {{"source", via}, {"type", core::inbound_type_name(event.type)}})
+        .add();
+    commands.emplace_back(std::move(event));
+  }
   const std::size_t count = commands.size();
   if (count == 0) {
     return call.respond(json_response(202, R"({"accepted":0})"));
@@ -54,7 +61,7 @@ void handle_events(Call call) {
       return call.respond(error_response(core::ErrorCode::not_found, where + ": workspace \"" + events[i].workspace_id + "\" not found"));
     }
   }
-  apply_events(call, std::move(events));
+  apply_events(call, std::move(events), "api");
 }
 
 void handle_webhook(Call call, const std::string& source_name) {
@@ -84,7 +91,7 @@ void handle_webhook(Call call, const std::string& source_name) {
       e.event_id = events.size() == 1 ? idempotency_key : idempotency_key + "#" + std::to_string(i);
     }
   }
-  apply_events(call, std::move(events));
+  apply_events(call, std::move(events), source.name);
 }
 
 }  // namespace router::adapters::http

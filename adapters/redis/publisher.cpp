@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "adapters/metrics/registry.hpp"
+
 #include <deque>
 #include <mutex>
 
@@ -20,6 +22,8 @@ struct Publisher::State : std::enable_shared_from_this<State> {
 
   void enqueue(std::vector<std::string> command) {
     if (queue.size() + inflight.size() >= options.max_buffered) {
+      static auto& overflow = metrics::registry().counter("escalation_router_redis_commands_total", "Redis publish commands by outcome", {{"outcome", "dropped"}});
+      overflow.add();
       const std::uint64_t n = ++dropped;
       if (n == 1 || n % 1000 == 0) {
         spdlog::warn("redis publisher: buffer full ({} commands) while Redis is unreachable: {} publishes dropped so far",
@@ -36,6 +40,8 @@ struct Publisher::State : std::enable_shared_from_this<State> {
         if (reply == nullptr) return;  // connection lost: requeued when the state goes down
         if (reply->is_error()) spdlog::warn("redis publisher: {}", reply->str);
         if (!self->inflight.empty()) self->inflight.pop_front();
+        static auto& sent_counter = metrics::registry().counter("escalation_router_redis_commands_total", "Redis publish commands by outcome", {{"outcome", "sent"}});
+        sent_counter.add();
         ++self->sent;
         self->buffered = self->queue.size() + self->inflight.size();
       });
@@ -70,6 +76,14 @@ Publisher::~Publisher() { stop(); }
 
 void Publisher::start() {
   std::weak_ptr<State> weak = state_;
+  metrics::registry().gauge("escalation_router_redis_buffered", "Redis publish commands waiting to be sent");
+  metrics::registry().gauge("escalation_router_redis_connected", "1 while the Redis publisher is connected");
+  metrics::registry().add_collector([weak](metrics::GaugeWriter& g) {
+    if (auto s = weak.lock()) {
+      g.set("escalation_router_redis_buffered", {}, static_cast<double>(s->buffered.load()));
+      g.set("escalation_router_redis_connected", {}, s->connection.connected() ? 1 : 0);
+    }
+  });
   state_->connection.on_state([weak](bool up) {
     if (auto s = weak.lock()) s->on_state(up);
   });

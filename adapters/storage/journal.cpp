@@ -14,6 +14,7 @@
 #include <random>
 #include <sstream>
 
+#include "adapters/metrics/registry.hpp"
 #include "adapters/storage/crc32c.hpp"
 
 namespace router::adapters::storage {
@@ -369,7 +370,13 @@ void Journal::run() {
           std::abort();
         }
         fsync_ms = std::chrono::duration<double, std::milli>(clock::now() - start).count();
+        static auto& fsync_seconds = metrics::registry().histogram(
+            "escalation_router_journal_fsync_duration_seconds", "Time of one journal fdatasync (one group commit)",
+            {{"journal", options_.dir.size() >= 11 && options_.dir.compare(options_.dir.size() - 11, 11, "/deliveries") == 0 ? "deliveries" : "inputs"}});
+        fsync_seconds.observe(fsync_ms / 1000.0);
       }
+      static auto& committed_bytes = metrics::registry().counter("escalation_router_journal_bytes_total", "Bytes written to journals");
+      committed_bytes.add(buffer.size());
       last_sync = clock::now();
     }
     for (auto& callback : callbacks) callback();
