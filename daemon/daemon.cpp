@@ -269,6 +269,9 @@ int Daemon::run() {
   for (auto& worker : workers) {
     worker.join();
   }
+  // Nothing runs on the io_context any more: close Redis connections synchronously.
+  if (s.consumer) s.consumer->close_now();
+  if (s.publisher) s.publisher->close_now();
   return s.exit_code;
 }
 

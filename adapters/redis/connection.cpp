@@ -298,6 +298,16 @@ void Connection::stop() {
   });
 }
 
+void Connection::close_now() {
+  State& s = *state_;
+  s.stopping = true;
+  s.reconnect_timer.cancel();
+  if (s.context != nullptr) {
+    redisAsyncFree(s.context);  // the cleanup hook forgets it
+  }
+  s.state_handler = nullptr;
+}
+
 bool Connection::command(std::vector<std::string> argv, Handler handler, std::chrono::milliseconds timeout) {
   // Must be called on the strand (from dispatch() or a handler).
   if (!state_->ready) return false;

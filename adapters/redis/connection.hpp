@@ -39,6 +39,9 @@ class Connection {
   void on_state(std::function<void(bool up)> handler);
   void start();
   void stop();  // disconnects; no reconnect
+  // After the io_context has stopped (no handler can run): frees hiredis's context at once. hiredis
+  // answers pending commands with null and calls the hooks; nothing is left behind at exit.
+  void close_now();
 
   // Sends a command if connected (returns false otherwise: the caller keeps it). The handler runs
   // on the strand with the reply, or with nullptr when the connection was lost or the command

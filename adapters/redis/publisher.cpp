@@ -92,6 +92,8 @@ void Publisher::start() {
 
 void Publisher::stop() { state_->connection.stop(); }
 
+void Publisher::close_now() { state_->connection.close_now(); }
+
 void Publisher::publish(const std::vector<core::OutboundEvent>& events) {
   // Serialize here (engine strand), send on the connection's strand.
   std::vector<std::vector<std::string>> commands;

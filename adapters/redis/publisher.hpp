@@ -26,6 +26,7 @@ class Publisher final : public engine::EventSink {
   ~Publisher() override;
   void start();
   void stop();
+  void close_now();  // after the io_context stopped: frees the connection at once
   void publish(const std::vector<core::OutboundEvent>& events) override;
   PublisherStats stats() const;
 

@@ -192,6 +192,12 @@ void StreamConsumer::start() {
   state_->connection.start();
 }
 
+void StreamConsumer::close_now() {
+  state_->stopping = true;
+  state_->retry.cancel();
+  state_->connection.close_now();
+}
+
 void StreamConsumer::stop() {
   state_->connection.dispatch([s = state_] {
     s->stopping = true;

@@ -19,6 +19,7 @@ class StreamConsumer {
   ~StreamConsumer();
   void start();
   void stop();
+  void close_now();  // after the io_context stopped: frees the connection at once
 
   struct State;
 
