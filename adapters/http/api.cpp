@@ -122,6 +122,22 @@ void Api::metrics_response(Respond respond) {
   if (!queued) render(nullptr);
 }
 
+const std::vector<RouteInfo>& api_routes() {
+  static const std::vector<RouteInfo> routes = {
+      {"GET", "/healthz"}, {"GET", "/readyz"}, {"GET", "/metrics"},
+      {"POST", "/v1/events"}, {"POST", "/v1/webhooks/{source}"},
+      {"GET", "/v1/escalations"}, {"GET", "/v1/escalations/{id}"},
+      {"POST", "/v1/escalations/{id}/assign"}, {"POST", "/v1/escalations/{id}/unassign"},
+      {"POST", "/v1/escalations/{id}/accept"}, {"POST", "/v1/escalations/{id}/reject"},
+      {"POST", "/v1/escalations/{id}/takeover"}, {"POST", "/v1/escalations/{id}/send"},
+      {"POST", "/v1/escalations/{id}/release"}, {"POST", "/v1/escalations/{id}/resolve"},
+      {"GET", "/v1/agents"}, {"GET", "/v1/agents/{id}"}, {"PUT", "/v1/agents/{id}"}, {"POST", "/v1/agents/{id}/status"},
+      {"GET", "/v1/queues"}, {"GET", "/v1/deliveries"}, {"POST", "/v1/deliveries/{id}/retry"},
+      {"POST", "/v1/admin/reload"},
+  };
+  return routes;
+}
+
 Api::Api(engine::Engine* engine, ApiConfig config)
     : engine_(engine), context_(std::make_shared<const Context>(std::move(config))) {
   auto& r = metrics::registry();

@@ -28,6 +28,13 @@ struct ApiConfig {
   std::vector<platforms::SourceSpec> sources;
 };
 
+// Every route the API serves, for the documentation check (docs/openapi.yaml lists the same).
+struct RouteInfo {
+  const char* method;
+  const char* path;  // with {placeholders}
+};
+const std::vector<RouteInfo>& api_routes();
+
 class Api {
  public:
   explicit Api(engine::Engine* engine = nullptr, ApiConfig config = {});
