@@ -185,12 +185,24 @@ void Api::handle(Request request, Respond respond) {
     route = segments ? route_template(*segments) : "other";
   }
   respond = [respond = std::move(respond), started, route, method = request.method](Response response) {
-    auto& registry = metrics::registry();
-    registry.counter("escalation_router_http_requests_total", "HTTP requests by route, method and status",
-                     {{"route", route}, {"method", method}, {"status", std::to_string(response.status)}})
-        .add();
-    registry.histogram("escalation_router_http_request_duration_seconds", "Time to answer an HTTP request", {{"route", route}})
-        .observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    // The series of this route/method/status, looked up in the registry once per thread.
+    struct Series {
+      metrics::Counter* requests;
+      metrics::Histogram* latency;
+    };
+    thread_local std::map<std::string, Series, std::less<>> cache;
+    const std::string key = route + ' ' + method + ' ' + std::to_string(response.status);
+    auto it = cache.find(key);
+    if (it == cache.end()) {
+      auto& registry = metrics::registry();
+      Series series{&registry.counter("escalation_router_http_requests_total", "HTTP requests by route, method and status",
+                                      {{"route", route}, {"method", method}, {"status", std::to_string(response.status)}}),
+                    &registry.histogram("escalation_router_http_request_duration_seconds", "Time to answer an HTTP request",
+                                        {{"route", route}})};
+      it = cache.emplace(key, series).first;
+    }
+    it->second.requests->add();
+    it->second.latency->observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     respond(std::move(response));
   };
   handle_routes(std::move(request), std::move(respond));

@@ -1,5 +1,6 @@
 // Ingest: POST /v1/events (canonical, one or a batch) and POST /v1/webhooks/{source} (platform formats).
 #include <chrono>
+#include <map>
 
 #include "adapters/http/api_internal.hpp"
 #include "adapters/metrics/registry.hpp"
@@ -17,11 +18,17 @@ core::TimestampMs now_ms() {
 void apply_events(Call& call, std::vector<core::InboundEvent> events, const std::string& via) {
   std::vector<core::Command> commands;
   commands.reserve(events.size());
+  thread_local std::map<std::string, metrics::Counter*, std::less<>> counters;
   for (auto& event : events) {
-    metrics::registry()
-        .counter("escalation_router_events_in_total", "Inbound events accepted, by source and type",
-                 {{"source", via}, {"type", core::inbound_type_name(event.type)}})
-        .add();
+    const std::string key = via + ' ' + core::inbound_type_name(event.type);
+    auto it = counters.find(key);
+    if (it == counters.end()) {
+      it = counters.emplace(key, &metrics::registry().counter("escalation_router_events_in_total",
+                                                              "Inbound events accepted, by source and type",
+                                                              {{"source", via}, {"type", core::inbound_type_name(event.type)}}))
+               .first;
+    }
+    it->second->add();
     commands.emplace_back(std::move(event));
   }
   const std::size_t count = commands.size();

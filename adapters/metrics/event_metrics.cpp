@@ -2,12 +2,21 @@
 
 #include "adapters/metrics/registry.hpp"
 
+#include <map>
+
 namespace router::adapters::metrics {
 
 void EventMetrics::publish(const std::vector<core::OutboundEvent>& events) {
   auto& r = registry();
+  // Runs on the engine's strand: a plain cache of the per-type counters.
+  static std::map<core::OutboundType, Counter*> by_type;
   for (const core::OutboundEvent& e : events) {
-    r.counter("escalation_router_events_out_total", "Outbound events by type", {{"type", core::outbound_type_name(e.type)}}).add();
+    auto it = by_type.find(e.type);
+    if (it == by_type.end()) {
+      it = by_type.emplace(e.type, &r.counter("escalation_router_events_out_total", "Outbound events by type",
+                                               {{"type", core::outbound_type_name(e.type)}})).first;
+    }
+    it->second->add();
     if (e.decision) {
       r.counter("escalation_router_decisions_total", "Routing decisions by queue and outcome",
                 {{"queue", e.decision->queue.empty() ? "(none)" : e.decision->queue}, {"outcome", e.decision->action}})

@@ -96,8 +96,7 @@ core::Result<core::InboundEvent> decode_event(simdjson::dom::object object, cons
 }  // namespace
 
 core::Result<std::vector<core::InboundEvent>> decode_canonical(std::string_view json, const DecodeOptions& options) {
-  simdjson::dom::parser parser;
-  auto root = parse_object(parser, json);
+  auto root = parse_object(thread_parser(), json);
   if (!root) return std::move(root).error();
   simdjson::dom::object object = root->get_object().value();
   std::vector<core::InboundEvent> out;

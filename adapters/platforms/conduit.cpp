@@ -7,8 +7,7 @@
 namespace router::adapters::platforms {
 
 core::Result<std::vector<core::InboundEvent>> decode_conduit(std::string_view json, const DecodeOptions& options) {
-  simdjson::dom::parser parser;
-  auto root = parse_object(parser, json);
+  auto root = parse_object(thread_parser(), json);
   if (!root) return std::move(root).error();
   simdjson::dom::object object = root->get_object().value();
   std::string path;

@@ -2,6 +2,11 @@
 
 namespace router::adapters::platforms {
 
+simdjson::dom::parser& thread_parser() {
+  thread_local simdjson::dom::parser parser;
+  return parser;
+}
+
 core::Result<simdjson::dom::element> parse_object(simdjson::dom::parser& parser, std::string_view json) {
   simdjson::dom::element root;
   // The DOM parser validates the whole document, including fields nobody reads, and its UTF-8.

@@ -12,6 +12,10 @@
 
 namespace router::adapters::platforms {
 
+// A DOM parser per thread, reused: it keeps its buffers between documents. A document parsed with
+// it stays valid until the next parse on the same thread.
+simdjson::dom::parser& thread_parser();
+
 // Parses `json` fully (syntax and UTF-8 everywhere); the top level must be an object.
 core::Result<simdjson::dom::element> parse_object(simdjson::dom::parser& parser, std::string_view json);
 
