@@ -9,13 +9,7 @@ namespace router::adapters::platforms {
 core::Result<std::vector<core::InboundEvent>> decode_conduit(std::string_view json, const DecodeOptions& options) {
   auto root = parse_object(thread_parser(), json);
   if (!root) return std::move(root).error();
-  simdjson::dom::object object = root->get_object().value();
-  std::string path;
-  simdjson::dom::object data;
-  if (object.at_key("data").get_object().get(data) == simdjson::SUCCESS) {
-    object = data;
-    path = "data";
-  }
+  auto [object, path] = unwrap(root->get_object().value(), "data");
   ObjectReader r(object, path);
   core::InboundEvent e;
   e.external_id = r.string("id", max_id_bytes).value_or("");

@@ -20,6 +20,14 @@ core::Result<simdjson::dom::element> parse_object(simdjson::dom::parser& parser,
   return root;
 }
 
+std::pair<simdjson::dom::object, std::string> unwrap(simdjson::dom::object object, std::string_view key) {
+  simdjson::dom::object inner;
+  if (object.at_key(key).get_object().get(inner) == simdjson::SUCCESS) {
+    return {inner, std::string(key)};
+  }
+  return {object, ""};
+}
+
 bool ObjectReader::has(std::string_view key) const { return object_.at_key(key).error() == simdjson::SUCCESS; }
 
 bool ObjectReader::is_null(std::string_view key) const {

@@ -19,6 +19,10 @@ simdjson::dom::parser& thread_parser();
 // Parses `json` fully (syntax and UTF-8 everywhere); the top level must be an object.
 core::Result<simdjson::dom::element> parse_object(simdjson::dom::parser& parser, std::string_view json);
 
+// The object itself, or the one under `key` when the payload is an envelope ({"data": {...}}); the
+// path names where it was found, for error messages.
+std::pair<simdjson::dom::object, std::string> unwrap(simdjson::dom::object object, std::string_view key);
+
 class ObjectReader {
  public:
   ObjectReader(simdjson::dom::object object, std::string path) : object_(object), path_(std::move(path)) {}

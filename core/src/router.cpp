@@ -613,15 +613,25 @@ void Router::State::command(const UnassignCommand& c) {
   requeue(index, false, "unassigned by an operator");
 }
 
+// The escalation offered to that agent, for accept and reject; refused (404/400/409) otherwise.
+Escalation* Router::State::offer_for_command(const std::string& escalation_id, const std::string& agent_id,
+                                             EscalationIndex& index, AgentIndex& agent) {
+  Escalation* esc = escalation_for_command(escalation_id, index);
+  if (esc == nullptr) return nullptr;
+  agent = agent_for_command(agent_id, "agentId");
+  if (agent == no_index) return nullptr;
+  if (esc->status != EscalationStatus::offered || esc->assignee != agent) {
+    fail(conflict("escalation " + esc->id + " is not offered to agent " + agent_id));
+    return nullptr;
+  }
+  return esc;
+}
+
 void Router::State::command(const AcceptCommand& c) {
   EscalationIndex index = no_index;
-  Escalation* esc = escalation_for_command(c.escalation_id, index);
+  AgentIndex agent = no_index;
+  Escalation* esc = offer_for_command(c.escalation_id, c.agent_id, index, agent);
   if (esc == nullptr) return;
-  const AgentIndex agent = agent_for_command(c.agent_id, "agentId");
-  if (agent == no_index) return;
-  if (esc->status != EscalationStatus::offered || esc->assignee != agent) {
-    return fail(conflict("escalation " + esc->id + " is not offered to agent " + c.agent_id));
-  }
   assigned(index, agent);
   Decision d;
   d.at = now;
@@ -635,13 +645,9 @@ void Router::State::command(const AcceptCommand& c) {
 
 void Router::State::command(const RejectCommand& c) {
   EscalationIndex index = no_index;
-  Escalation* esc = escalation_for_command(c.escalation_id, index);
+  AgentIndex agent = no_index;
+  Escalation* esc = offer_for_command(c.escalation_id, c.agent_id, index, agent);
   if (esc == nullptr) return;
-  const AgentIndex agent = agent_for_command(c.agent_id, "agentId");
-  if (agent == no_index) return;
-  if (esc->status != EscalationStatus::offered || esc->assignee != agent) {
-    return fail(conflict("escalation " + esc->id + " is not offered to agent " + c.agent_id));
-  }
   esc->excluded.push_back(agent);
   requeue(index, false, "the agent rejected the offer");
   esc->trail.back().agent = c.agent_id;

@@ -174,6 +174,8 @@ struct Router::State {
   Escalation* open_escalation_for(std::string_view workspace, std::string_view conversation, EscalationIndex& index);
   Escalation* escalation_for_command(const std::string& id, EscalationIndex& index);
   AgentIndex agent_for_command(const std::string& id, const char* field);
+  Escalation* offer_for_command(const std::string& escalation_id, const std::string& agent_id, EscalationIndex& index,
+                                AgentIndex& agent);
   AgentIndex resolve_agent(const std::string& id, const std::string& name, Symbol workspace) const;
   void fail(Error error);
   void close(EscalationIndex index, EscalationStatus status, OutboundType type, const std::string& why);
