@@ -84,14 +84,7 @@ status = "away"
 id = "hoa"
 workspaces = ["ws-2"]
 capacity = 5
-[[routes]]
-name = "default"
-when = "true"
-queue = "general"
-[[queues]]
-name = "general"
-agents = "true"
-)";
+)" + std::string(catch_all_routing);
 }
 
 class Api : public ::testing::Test {

@@ -74,14 +74,7 @@ avatar = "https://example.com/minh.png"
 workspaces = ["ws-1", "j57demo8f8x7c9v0n2q4r6t8y1u3i5o"]
 capacity = 50
 external_ids = { conduit-main = "m48k3v7p2q9x5t1w8r6n4j0y3u2i5o7a", invent = "member-minh" }
-[[routes]]
-name = "default"
-when = "true"
-queue = "general"
-[[queues]]
-name = "general"
-agents = "true"
-)";
+)" + std::string(catch_all_routing);
 }
 
 std::string canonical(const std::string& conversation, const std::string& source) {

@@ -40,31 +40,12 @@ capacity = 3
 id = "a2"
 workspaces = ["ws-1"]
 capacity = 2
-[[routes]]
-name = "default"
-when = "true"
-queue = "general"
-[[queues]]
-name = "general"
-agents = "true"
-)";
+)" + std::string(catch_all_routing);
 }
 
 const std::vector<std::pair<std::string, std::string>> auth = {{"Authorization", "Bearer ops-token"}};
 
-std::string all_escalations(int port) {
-  std::string out;
-  std::string cursor;
-  for (int page = 0; page < 1000; ++page) {
-    auto r = http_request(port, "GET", "/v1/escalations?status=all&limit=200" + (cursor.empty() ? "" : "&cursor=" + cursor), "", auth);
-    if (r.status != 200) return "error " + std::to_string(r.status);
-    out += r.body;
-    const std::size_t next = r.body.find("\"nextCursor\":\"");
-    if (next == std::string::npos) break;
-    cursor = r.body.substr(next + 14, 26);
-  }
-  return out;
-}
+std::string all_escalations(int port) { return list_all_escalations(port, auth); }
 
 std::size_t count(const std::string& text, const std::string& needle) {
   std::size_t n = 0;

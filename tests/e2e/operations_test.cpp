@@ -41,14 +41,7 @@ scopes = ["ingest", "operate", "admin"]
 id = "a1"
 workspaces = ["ws-1"]
 capacity = 1000
-[[routes]]
-name = "default"
-when = "true"
-queue = "general"
-[[queues]]
-name = "general"
-agents = "true"
-)" + extra;
+)" + std::string(catch_all_routing) + extra;
 }
 
 TEST(Metrics, AScrapePassesPromtoolAndNamesWhatSpecNineAsksFor) {

@@ -34,14 +34,7 @@ scopes = ["ingest", "operate"]
 id = "a1"
 workspaces = ["ws-1"]
 capacity = 50
-[[routes]]
-name = "default"
-when = "true"
-queue = "general"
-[[queues]]
-name = "general"
-agents = "true"
-)";
+)" + std::string(catch_all_routing);
 }
 
 std::string request(const std::string& conversation) {
@@ -207,15 +200,7 @@ TEST(Redis, Kill9WhileConsumingAppliesEveryEntryExactlyOnce) {
                                       client.command({"XINFO", "GROUPS", "in"}).size() > 0; }));
   std::string all;
   ASSERT_TRUE(eventually([&] {
-    all.clear();
-    std::string cursor;
-    for (int page = 0; page < 10; ++page) {
-      auto r = http_request(port, "GET", "/v1/escalations?limit=200" + (cursor.empty() ? "" : "&cursor=" + cursor), "", auth);
-      all += r.body;
-      const std::size_t next = r.body.find("\"nextCursor\":\"");
-      if (next == std::string::npos) break;
-      cursor = r.body.substr(next + 14, 26);
-    }
+    all = list_all_escalations(port, auth);
     return all.find("\"conversationId\":\"k299\"") != std::string::npos;
   }, 20s));
   for (int i = 0; i < 300; ++i) {

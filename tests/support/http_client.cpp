@@ -149,4 +149,18 @@ HttpResult http_request(int port, const std::string& method, const std::string& 
   return client.request(method, target, body, headers);
 }
 
+std::string list_all_escalations(int port, const std::vector<std::pair<std::string, std::string>>& headers) {
+  std::string out;
+  std::string cursor;
+  for (int page = 0; page < 1000; ++page) {
+    auto r = http_request(port, "GET", "/v1/escalations?status=all&limit=200" + (cursor.empty() ? "" : "&cursor=" + cursor), "", headers);
+    if (r.status != 200) return "error " + std::to_string(r.status);
+    out += r.body;
+    const std::size_t next = r.body.find("\"nextCursor\":\"");
+    if (next == std::string::npos) break;
+    cursor = r.body.substr(next + 14, 26);
+  }
+  return out;
+}
+
 }  // namespace router::testing

@@ -41,4 +41,12 @@ class HttpClient {
 HttpResult http_request(int port, const std::string& method, const std::string& target, const std::string& body = "",
                         const std::vector<std::pair<std::string, std::string>>& headers = {});
 
+// Every escalation the API lists (status=all), all pages concatenated; "error <status>" on failure.
+std::string list_all_escalations(int port, const std::vector<std::pair<std::string, std::string>>& headers);
+
+// The catch-all routing most e2e configurations end with: one route to one queue any agent serves.
+inline constexpr const char* catch_all_routing =
+    "[[routes]]\nname = \"default\"\nwhen = \"true\"\nqueue = \"general\"\n"
+    "[[queues]]\nname = \"general\"\nagents = \"true\"\n";
+
 }  // namespace router::testing
