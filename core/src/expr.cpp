@@ -871,6 +871,19 @@ Result<Expression> Expression::compile(std::string_view text, ExpressionScope sc
   return expression;
 }
 
+void Expression::add_escalation_reads(EscalationReads& reads) const {
+  for (const Node& node : nodes_) {
+    if (node.op == Op::field && node.a < static_cast<std::uint32_t>(Field::agent_id)) {
+      reads.fields |= 1u << node.a;
+    } else if (node.op == Op::attribute && attribute_roots_[node.a] != AttributeRoot::agent) {
+      std::pair<AttributeRoot, std::string> read{attribute_roots_[node.a], attribute_names_[node.a]};
+      if (std::find(reads.attributes.begin(), reads.attributes.end(), read) == reads.attributes.end()) {
+        reads.attributes.push_back(std::move(read));
+      }
+    }
+  }
+}
+
 Truth Expression::evaluate_for_agent(const Agent& agent, TimestampMs now, const SymbolTable& symbols) const {
   if (constant_true_) {
     return Truth::yes;

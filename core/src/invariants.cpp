@@ -40,7 +40,26 @@ std::string Router::State::check_invariants() const {
       if (esc->workspace != queues[q].workspace || esc->queue != queues[q].name) {
         return esc->id + " sits in another workspace's or queue's line";
       }
+      const std::uint32_t ci = esc->eligibility_class;
+      if (ci >= queues[q].classes.size() || queues[q].classes[ci].waiting.count(key) != 1) {
+        return esc->id + " is not in its eligibility class";
+      }
+      std::string class_key;
+      eligibility_key(queue_spec(esc->queue), *esc, class_key);
+      if (class_key != queues[q].classes[ci].key) {
+        return esc->id + " sits in an eligibility class it does not belong to";
+      }
       ++places[e];
+    }
+    std::size_t classified = 0;
+    for (const EligibilityClass& c : queues[q].classes) {
+      classified += c.waiting.size();
+    }
+    if (classified != queues[q].waiting.size()) {
+      return "eligibility classes of a queue do not partition its line";
+    }
+    if (queues[q].class_heads.size() + queues[q].free_classes.size() != queues[q].classes.size()) {
+      return "eligibility class heads are off";
     }
   }
   std::size_t open = 0;
@@ -63,7 +82,7 @@ std::string Router::State::check_invariants() const {
   for (AgentIndex a = 0; a < agents.size(); ++a) {
     const Agent& agent = agents[a];
     if (agent.removed || agent.status != AgentStatus::available || agent.load >= agent.capacity) continue;
-    const EscalationIndex waiting = best_backlog_for(a);
+    const EscalationIndex waiting = best_backlog_by_scan(a);
     if (waiting != no_index) {
       return "agent " + agent.id + " is idle while eligible " + escalations[waiting]->id + " waits";
     }

@@ -114,7 +114,7 @@ void Router::State::enqueue(EscalationIndex index, bool requeue, const char* why
     }
   }
   const std::uint32_t qi = queue_of(esc.workspace, esc.queue);
-  queues[qi].waiting.insert({key_of(esc), index});
+  waiting_insert(qi, index);
   mark_dirty(qi);
   if (requeue) {
     Decision d;
@@ -135,8 +135,148 @@ void Router::State::dequeue(EscalationIndex index) {
   if (it == queue_by_key.end()) {
     return;
   }
-  queues[it->second].waiting.erase(key_of(esc));
+  waiting_erase(it->second, index);
   mark_dirty(it->second);
+}
+
+namespace {
+
+template <typename T>
+void append_raw(std::string& key, const T& value) {
+  key.append(reinterpret_cast<const char*>(&value), sizeof value);
+}
+
+void append_text(std::string& key, std::string_view text) {
+  append_raw(key, static_cast<std::uint32_t>(text.size()));
+  key.append(text);
+}
+
+void append_scalar(std::string& key, const Scalar& value) {
+  key.push_back(static_cast<char>(value.index()));
+  if (const bool* b = std::get_if<bool>(&value)) key.push_back(*b ? '1' : '0');
+  if (const double* d = std::get_if<double>(&value)) append_raw(key, *d);
+  if (const std::string* t = std::get_if<std::string>(&value)) append_text(key, *t);
+}
+
+void append_attribute(std::string& key, const Attributes& attributes, std::string_view name) {
+  for (const auto& [attribute, value] : attributes) {
+    if (attribute != name) {
+      continue;
+    }
+    key.push_back(static_cast<char>(value.index() + 1));
+    std::visit(
+        [&](const auto& v) {
+          using T = std::decay_t<decltype(v)>;
+          if constexpr (std::is_same_v<T, std::vector<Scalar>>) {
+            append_raw(key, static_cast<std::uint32_t>(v.size()));
+            for (const Scalar& element : v) append_scalar(key, element);
+          } else {
+            append_scalar(key, Scalar{v});
+          }
+        },
+        value);
+    return;
+  }
+  key.push_back('\0');  // absent
+}
+
+}  // namespace
+
+// The eligibility class of a waiting escalation: the rules generation, its step and the values of
+// every escalation field its queue's agents rules read, length-prefixed so distinct values never
+// encode alike.
+void Router::State::eligibility_key(const CompiledQueue* spec, const Escalation& esc, std::string& key) const {
+  key.clear();
+  append_raw(key, rules_generation);
+  append_raw(key, esc.step);
+  if (spec == nullptr) {
+    return;  // nobody pulls from it: one class
+  }
+  if (spec->reads_time) {
+    key.push_back('t');
+    append_raw(key, esc.queue_seq);  // the rule changes with time: its own class
+    return;
+  }
+  using F = Expression::Field;
+  const std::uint32_t fields = spec->reads.fields;
+  auto reads = [&](F f) { return (fields & (1u << static_cast<unsigned>(f))) != 0; };
+  if (reads(F::esc_id)) append_text(key, esc.id);
+  if (reads(F::esc_workspace)) append_raw(key, esc.workspace);
+  if (reads(F::esc_conversation)) append_text(key, esc.conversation_id);
+  if (reads(F::esc_source)) append_raw(key, esc.source);
+  if (reads(F::esc_priority)) append_raw(key, esc.priority);
+  if (reads(F::esc_reason)) append_text(key, esc.reason);
+  if (reads(F::esc_language)) append_raw(key, esc.language);
+  if (reads(F::esc_skills)) {
+    append_raw(key, static_cast<std::uint32_t>(esc.skills.size()));
+    for (Symbol skill : esc.skills) append_raw(key, skill);
+  }
+  if (reads(F::esc_contact_id)) append_text(key, esc.contact.id);
+  if (reads(F::esc_contact_name)) append_text(key, esc.contact.name);
+  for (const auto& [root, name] : spec->reads.attributes) {
+    append_attribute(key, root == Expression::AttributeRoot::contact ? esc.contact.attributes : esc.attributes, name);
+  }
+}
+
+void Router::State::waiting_insert(std::uint32_t queue, EscalationIndex index) {
+  Escalation& esc = *escalation(index);
+  QueueState& q = queues[queue];
+  const QueueKey key = key_of(esc);
+  q.waiting.insert({key, index});
+  eligibility_key(queue_spec(esc.queue), esc, class_key_scratch);
+  std::uint32_t ci = 0;
+  if (auto it = q.class_by_key.find(class_key_scratch); it != q.class_by_key.end()) {
+    ci = it->second;
+  } else {
+    if (q.free_classes.empty()) {
+      ci = static_cast<std::uint32_t>(q.classes.size());
+      q.classes.emplace_back();
+    } else {
+      ci = q.free_classes.back();
+      q.free_classes.pop_back();
+    }
+    q.classes[ci].key = class_key_scratch;
+    q.classes[ci].step = esc.step;
+    q.class_by_key.emplace(class_key_scratch, ci);
+  }
+  EligibilityClass& c = q.classes[ci];
+  if (!c.waiting.empty() && !(key < c.waiting.begin()->first)) {
+    c.waiting.emplace_hint(c.waiting.end(), key, index);
+  } else {
+    if (!c.waiting.empty()) q.class_heads.erase({c.waiting.begin()->first, ci});
+    c.waiting.emplace(key, index);
+    q.class_heads.insert({key, ci});
+  }
+  esc.eligibility_class = ci;
+}
+
+void Router::State::waiting_erase(std::uint32_t queue, EscalationIndex index) {
+  Escalation& esc = *escalation(index);
+  QueueState& q = queues[queue];
+  const QueueKey key = key_of(esc);
+  q.waiting.erase(key);
+  const std::uint32_t ci = esc.eligibility_class;
+  esc.eligibility_class = no_index;
+  if (ci >= q.classes.size()) {
+    return;
+  }
+  EligibilityClass& c = q.classes[ci];
+  auto it = c.waiting.find(key);
+  if (it == c.waiting.end()) {
+    return;
+  }
+  const bool head = it == c.waiting.begin();
+  c.waiting.erase(it);
+  if (head) {
+    q.class_heads.erase({key, ci});
+    if (!c.waiting.empty()) q.class_heads.insert({c.waiting.begin()->first, ci});
+  }
+  if (c.waiting.empty()) {
+    q.class_by_key.erase(c.key);
+    c.key.clear();
+    c.key.shrink_to_fit();
+    q.free_classes.push_back(ci);
+  }
 }
 
 std::int32_t Router::State::position(const Escalation& esc) const {
@@ -390,6 +530,9 @@ bool Router::State::could_serve(const CompiledQueue& spec, const Agent& agent) c
 
 EscalationIndex Router::State::best_backlog_for(AgentIndex agent_index_value) const {
   const Agent& agent = agents[agent_index_value];
+  if (agent.removed || agent.status != AgentStatus::available || agent.load >= agent.capacity) {
+    return no_index;
+  }
   EscalationIndex best = no_index;
   QueueKey best_key;
   for (Symbol ws : agent.workspaces) {
@@ -404,9 +547,51 @@ EscalationIndex Router::State::best_backlog_for(AgentIndex agent_index_value) co
       if (!could_serve(spec, agent)) {
         continue;  // its rules are false for this agent whatever the escalation
       }
+      const QueueState& q = queues[it->second];
+      // Classes in the order of their first escalation: the first eligible class's first one that
+      // has not excluded this agent is this queue's best.
+      for (const auto& [head_key, ci] : q.class_heads) {
+        if (best != no_index && !(head_key < best_key)) {
+          break;  // nothing further in this queue can come first
+        }
+        const EligibilityClass& c = q.classes[ci];
+        const Escalation& representative = *escalations[c.waiting.begin()->second];
+        if (!agents_rule(spec, c.step).evaluate(EvalContext{&representative, &agent, now, &symbols})) {
+          continue;
+        }
+        for (const auto& [key, esc_index] : c.waiting) {
+          if (best != no_index && !(key < best_key)) {
+            break;
+          }
+          const std::vector<AgentIndex>& excluded = escalations[esc_index]->excluded;
+          if (std::find(excluded.begin(), excluded.end(), agent_index_value) == excluded.end()) {
+            best = esc_index;
+            best_key = key;
+            break;
+          }
+        }
+      }
+    }
+  }
+  return best;
+}
+
+EscalationIndex Router::State::best_backlog_by_scan(AgentIndex agent_index_value) const {
+  const Agent& agent = agents[agent_index_value];
+  EscalationIndex best = no_index;
+  QueueKey best_key;
+  for (Symbol ws : agent.workspaces) {
+    for (const CompiledQueue& spec : rules.queues) {
+      if (spec.spec.strategy == Strategy::manual) {
+        continue;
+      }
+      auto it = queue_by_key.find({ws, spec.name});
+      if (it == queue_by_key.end()) {
+        continue;
+      }
       for (const auto& [key, esc_index] : queues[it->second].waiting) {
         if (best != no_index && !(key < best_key)) {
-          break;  // nothing further in this queue can come first
+          break;
         }
         if (eligible(*escalations[esc_index], agent_index_value, spec, nullptr)) {
           best = esc_index;

@@ -64,6 +64,11 @@ std::vector<RuleError> compile_rules(const RuleSet& rules, SymbolTable& symbols,
       cs.after_ms = step.after_ms;
       compile(step.agents, ExpressionScope::escalation_and_agent, cs.agents);
     }
+    cq.agents.add_escalation_reads(cq.reads);
+    for (const CompiledStep& cs : cq.steps) {
+      cs.agents.add_escalation_reads(cq.reads);
+    }
+    cq.reads_time = (cq.reads.fields & (1u << static_cast<unsigned>(Expression::Field::esc_wait_seconds))) != 0;
     out.queue_by_name.emplace(cq.name, static_cast<std::uint32_t>(out.queues.size() - 1));
   }
   for (const RouteSpec& r : rules.routes) {
@@ -91,6 +96,7 @@ std::vector<RuleError> Router::State::install(const RuleSet& rules_in) {
     return errors;
   }
   rules = std::move(compiled);
+  ++rules_generation;
   // Agents of the configuration: added or updated; those no longer in it take no new work.
   std::vector<AgentIndex> configured;
   for (const AgentSpec& spec : rules.spec.agents) {

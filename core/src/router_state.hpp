@@ -47,6 +47,9 @@ struct CompiledQueue {
   Symbol name = no_symbol;
   Expression agents;
   std::vector<CompiledStep> steps;
+  // What its agents rules (base and steps) read of an escalation: the eligibility class key.
+  Expression::EscalationReads reads;
+  bool reads_time = false;  // reads waitSeconds: every escalation is its own class
 };
 
 struct CompiledRoute {
@@ -62,11 +65,25 @@ struct CompiledRules {
   std::map<Symbol, std::uint32_t> queue_by_name;
 };
 
+// Waiting escalations of one queue that agree on everything the queue's agents rules read of an
+// escalation (and on their step): an agent is eligible for all of them or none (the per-escalation
+// exclusions aside), so a backlog pull evaluates the rule once per class, not once per escalation.
+struct EligibilityClass {
+  std::string key;
+  std::int32_t step = -1;
+  std::map<QueueKey, EscalationIndex> waiting;
+};
+
 // One queue of one workspace (workspaces never share queues: SPEC §11 partitions by workspace).
 struct QueueState {
   Symbol workspace = no_symbol;
   Symbol name = no_symbol;  // the empty name: escalations that no route matched
   QueueTree waiting;
+  // The same escalations by eligibility class, and the classes in the order of their first one.
+  std::vector<EligibilityClass> classes;
+  std::vector<std::uint32_t> free_classes;
+  std::unordered_map<std::string, std::uint32_t> class_by_key;
+  std::set<std::pair<QueueKey, std::uint32_t>> class_heads;
   std::uint32_t offered = 0;
   DurationMs mean_interval_ms = -1;  // exponentially weighted mean interval between assignments
   TimestampMs last_assignment_at = -1;
@@ -121,6 +138,8 @@ struct Router::State {
   std::uint64_t sequence = 0;
   std::uint64_t next_queue_seq = 1;
   std::uint64_t next_deadline_seq = 1;
+  std::uint32_t rules_generation = 0;  // bumps on every install: class keys of old rules never match
+  std::string class_key_scratch;
 
   std::vector<Agent> agents;
   std::map<std::string, AgentIndex, std::less<>> agent_by_id;
@@ -195,6 +214,9 @@ struct Router::State {
   void route(EscalationIndex index);  // first matching route; sets queue; enqueues
   void enqueue(EscalationIndex index, bool requeue, const char* why);
   void dequeue(EscalationIndex index);
+  void waiting_insert(std::uint32_t queue, EscalationIndex index);
+  void waiting_erase(std::uint32_t queue, EscalationIndex index);
+  void eligibility_key(const CompiledQueue* spec, const Escalation& esc, std::string& key) const;
   std::uint32_t queue_of(Symbol workspace, Symbol name);
   const CompiledQueue* queue_spec(Symbol name) const;
   const Expression& agents_rule(const CompiledQueue& spec, std::int32_t step) const;
@@ -202,6 +224,7 @@ struct Router::State {
   void place(EscalationIndex index);
   void pull(AgentIndex agent);
   EscalationIndex best_backlog_for(AgentIndex agent) const;
+  EscalationIndex best_backlog_by_scan(AgentIndex agent) const;  // the same, escalation by escalation (invariants)
   bool could_serve(const CompiledQueue& spec, const Agent& agent) const;
   std::string check_invariants() const;
   void hand(EscalationIndex index, AgentIndex agent, Decision decision);

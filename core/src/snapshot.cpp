@@ -376,8 +376,7 @@ Result<Router> Router::restore(std::string_view bytes) {
     if (e != nullptr && e->status == EscalationStatus::queued) {
       auto it = s.queue_by_key.find({e->workspace, e->queue});
       if (it == s.queue_by_key.end()) return invalid_argument("snapshot: queued escalation without its queue");
-      s.queues[it->second].waiting.insert(
-          {QueueKey{static_cast<std::uint8_t>(e->front_of_line ? 0 : 1), -e->priority, e->queued_at, e->queue_seq}, i});
+      s.waiting_insert(it->second, i);
     }
   }
   return Router(std::move(state));

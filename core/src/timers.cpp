@@ -71,7 +71,10 @@ void Router::State::fire(const Deadline& d) {
         }
       }
       if (step != esc->step) {
+        const std::uint32_t qi = queue_of(esc->workspace, esc->queue);
+        waiting_erase(qi, d.target);  // a new step: another rule, another eligibility class
         esc->step = step;
+        waiting_insert(qi, d.target);
         Decision decision;
         decision.at = now;
         decision.action = "step";

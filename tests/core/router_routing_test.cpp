@@ -90,6 +90,90 @@ TEST_F(Routing, ANewerEscalationNeverJumpsAnOlderOneTheAgentCouldServe) {
   EXPECT_EQ(esc("new").status, EscalationStatus::queued);
 }
 
+// Backlog pulls group waiting work by what the agents rule reads of an escalation (eligibility
+// classes); the order served must stay the same as one escalation-by-escalation scan.
+TEST_F(Routing, AFreedAgentTakesTheOldestWorkItIsEligibleForAcrossLanguages) {
+  load_simple({agent("a-1", {}, {"en", "vi"}, 1)}, queue("general", "escalation.language in agent.languages"));
+  agent_status("a-1", AgentStatus::away);
+  for (const auto& [conversation, language] : std::vector<std::pair<std::string, std::string>>{
+           {"c-fr", "fr"}, {"c-en", "en"}, {"c-vi", "vi"}, {"c-fr2", "fr"}, {"c-en2", "en"}}) {
+    request(conversation, 0, {}, language);
+    advance(1000);
+  }
+  agent_status("a-1", AgentStatus::available);
+  for (const char* expected : {"c-en", "c-vi", "c-en2"}) {
+    EXPECT_EQ(holder(expected), "a-1");
+    apply(ResolveCommand{esc(expected).id, ""});
+  }
+  EXPECT_EQ(esc("c-fr").status, EscalationStatus::queued);
+  EXPECT_EQ(esc("c-fr2").status, EscalationStatus::queued);
+  EXPECT_EQ(router.check_invariants(), "");
+}
+
+TEST_F(Routing, AnEscalationTheAgentRejectedIsSkippedForTheNextOneOfTheSameKind) {
+  QueueSpec q = queue("general", "escalation.language in agent.languages");
+  q.offer_timeout_ms = 30'000;
+  load_simple({agent("a-1", {}, {"en"}, 1)}, q);
+  request("c1");
+  ASSERT_EQ(esc("c1").status, EscalationStatus::offered);
+  agent_status("a-1", AgentStatus::away);
+  request("c2");
+  apply(RejectCommand{esc("c1").id, "a-1"});
+  EXPECT_EQ(esc("c1").status, EscalationStatus::queued);
+  agent_status("a-1", AgentStatus::available);
+  EXPECT_EQ(esc("c1").status, EscalationStatus::queued);  // older, same class, but rejected by a-1
+  EXPECT_EQ(holder("c2"), "a-1");
+  EXPECT_EQ(router.check_invariants(), "");
+}
+
+TEST_F(Routing, RulesOnContactAttributesServeEachAgentTheWorkItsRuleAllows) {
+  AgentSpec desk = agent("gold-desk", {"gold"});
+  AgentSpec plain = agent("plain");
+  load_simple({desk, plain}, queue("general", R"(escalation.contact.attributes.tier != "gold" or "gold" in agent.skills)"));
+  agent_status("gold-desk", AgentStatus::away);
+  agent_status("plain", AgentStatus::away);
+  auto tiered = [&](std::string conversation, std::string tier) {
+    InboundEvent e;
+    e.type = InboundType::escalation_requested;
+    e.workspace_id = "ws-1";
+    e.conversation_id = conversation;
+    e.contact = Contact{"contact-" + conversation, "Customer", {{"tier", AttributeValue{tier}}}};
+    apply(std::move(e));
+    advance(1000);
+  };
+  tiered("gold-1", "gold");
+  tiered("silver-1", "silver");
+  tiered("gold-2", "gold");
+  agent_status("plain", AgentStatus::available);
+  EXPECT_EQ(holder("silver-1"), "plain");
+  agent_status("gold-desk", AgentStatus::available);
+  EXPECT_EQ(holder("gold-1"), "gold-desk");
+  apply(ResolveCommand{esc("silver-1").id, ""});
+  EXPECT_EQ(esc("gold-2").status, EscalationStatus::queued);  // plain may not take gold work
+  apply(ResolveCommand{esc("gold-1").id, ""});
+  EXPECT_EQ(holder("gold-2"), "gold-desk");
+  EXPECT_EQ(router.check_invariants(), "");
+}
+
+TEST_F(Routing, RulesOnWaitSecondsAreEvaluatedWhenTheAgentPulls) {
+  load_simple({agent("novice"), agent("expert", {"expert"})},
+              queue("general", R"(escalation.waitSeconds >= 60 or "expert" in agent.skills)"));
+  agent_status("novice", AgentStatus::away);
+  agent_status("expert", AgentStatus::away);
+  request("c-old");
+  advance(30'000);
+  request("c-new", 5);  // first in line (priority), but waited less
+  agent_status("novice", AgentStatus::available);
+  EXPECT_EQ(esc("c-old").status, EscalationStatus::queued);  // waited 30 s: experts only
+  advance(31'000);
+  agent_status("novice", AgentStatus::away);
+  agent_status("novice", AgentStatus::available);
+  EXPECT_EQ(holder("c-old"), "novice");  // waited 61 s
+  EXPECT_EQ(esc("c-new").status, EscalationStatus::queued);
+  agent_status("expert", AgentStatus::available);
+  EXPECT_EQ(holder("c-new"), "expert");
+}
+
 TEST_F(Routing, LeastLoadedPrefersTheLowerLoadRatioThenTheLongestIdle) {
   load_simple({agent("big", {}, {"en"}, 4), agent("small", {}, {"en"}, 2)});
   request("c1");  // both 0 load, both never assigned: lower index wins the tie deterministically

@@ -64,6 +64,14 @@ class Expression {
     std::uint32_t a = 0;  // child, literal index, field, or attribute-name index
     std::uint32_t b = 0;  // second child; for lists: element count (children are a..a+b in `lists_`)
   };
+  // What an expression reads of the escalation: two waiting escalations that agree on these give
+  // the same result for any agent (unless it reads waitSeconds, which changes with time).
+  struct EscalationReads {
+    std::uint32_t fields = 0;  // bit (1u << Field) per escalation field read
+    std::vector<std::pair<AttributeRoot, std::string>> attributes;  // escalation/contact attributes read
+  };
+  void add_escalation_reads(EscalationReads& reads) const;
+
   struct Literal {
     LiteralKind kind = LiteralKind::null;
     bool boolean = false;

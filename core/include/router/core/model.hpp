@@ -128,6 +128,7 @@ struct Escalation {
   std::int32_t external_position = -1;
   std::int32_t external_wait_minutes = -1;
   std::uint64_t queue_seq = 0;  // tie-breaker in queue order, unique per (re)queueing
+  std::uint32_t eligibility_class = no_index;  // while queued: its class in its queue (runtime index)
   bool announce_pending = false;  // just (re)queued: tell the customer its position once placed
 };
 
