@@ -871,14 +871,16 @@ Result<Expression> Expression::compile(std::string_view text, ExpressionScope sc
   return expression;
 }
 
-void Expression::add_escalation_reads(EscalationReads& reads) const {
+void Expression::add_reads(Reads& escalation, Reads& agent) const {
   for (const Node& node : nodes_) {
-    if (node.op == Op::field && node.a < static_cast<std::uint32_t>(Field::agent_id)) {
-      reads.fields |= 1u << node.a;
-    } else if (node.op == Op::attribute && attribute_roots_[node.a] != AttributeRoot::agent) {
+    if (node.op == Op::field) {
+      Reads& side = node.a < static_cast<std::uint32_t>(Field::agent_id) ? escalation : agent;
+      side.fields |= 1u << node.a;
+    } else if (node.op == Op::attribute) {
+      Reads& side = attribute_roots_[node.a] == AttributeRoot::agent ? agent : escalation;
       std::pair<AttributeRoot, std::string> read{attribute_roots_[node.a], attribute_names_[node.a]};
-      if (std::find(reads.attributes.begin(), reads.attributes.end(), read) == reads.attributes.end()) {
-        reads.attributes.push_back(std::move(read));
+      if (std::find(side.attributes.begin(), side.attributes.end(), read) == side.attributes.end()) {
+        side.attributes.push_back(std::move(read));
       }
     }
   }

@@ -1,6 +1,7 @@
 // Queues and routing decisions: which queue an escalation waits in, which agent gets it, and the
 // order in which waiting work is served (priority, then time queued; a newer one never jumps).
 #include <algorithm>
+#include <array>
 
 #include "router_state.hpp"
 
@@ -378,17 +379,64 @@ void Router::State::walk_queue(std::uint32_t index) {
   }
 }
 
+namespace {
+
+void ready_insert(ReadyAgents& r, const AgentIndexEntry& entry, AgentIndex index) {
+  r.by_load.insert({entry.load_ratio, entry.last_assigned_at, index});
+  r.by_idle.insert({entry.last_assigned_at, index});
+  r.ready.insert(index);
+}
+
+void ready_erase(ReadyAgents& r, const AgentIndexEntry& entry, AgentIndex index) {
+  r.by_load.erase({entry.load_ratio, entry.last_assigned_at, index});
+  r.by_idle.erase({entry.last_assigned_at, index});
+  r.ready.erase(index);
+}
+
+}  // namespace
+
+// The agent class: the rules generation and the values of every agent field any agents rule reads.
+void Router::State::agent_class_key(const Agent& agent, std::string& key) const {
+  key.clear();
+  append_raw(key, rules_generation);
+  using F = Expression::Field;
+  const Expression::Reads& reads = rules.agent_reads;
+  if (reads.reads(F::agent_id)) append_text(key, agent.id);
+  if (reads.reads(F::agent_name)) append_text(key, agent.name);
+  for (F list : {F::agent_skills, F::agent_languages}) {
+    if (reads.reads(list)) {
+      const std::vector<Symbol>& symbols_read = list == F::agent_skills ? agent.skills : agent.languages;
+      append_raw(key, static_cast<std::uint32_t>(symbols_read.size()));
+      for (Symbol s : symbols_read) append_raw(key, s);
+    }
+  }
+  if (reads.reads(F::agent_capacity)) append_raw(key, agent.capacity);
+  if (reads.reads(F::agent_load)) append_raw(key, agent.load);
+  if (reads.reads(F::agent_status)) append_raw(key, agent.status);
+  for (const auto& [root, name] : reads.attributes) {
+    append_attribute(key, agent.attributes, name);
+  }
+}
+
 void Router::State::unindex_agent(AgentIndex index) {
   AgentIndexEntry& entry = agent_index[index];
   if (!entry.ready) {
     return;
   }
-  for (Symbol ws : agents[index].workspaces) {
-    WorkspaceAgents& wa = workspace_agents[ws];
-    wa.by_load.erase({entry.load_ratio, entry.last_assigned_at, index});
-    wa.by_idle.erase({entry.last_assigned_at, index});
-    wa.ready.erase(index);
+  const Agent& agent = agents[index];
+  for (std::size_t w = 0; w < agent.workspaces.size(); ++w) {
+    WorkspaceAgents& wa = workspace_agents[agent.workspaces[w]];
+    --wa.ready_count;
+    const std::uint32_t ci = entry.classes[w];
+    AgentClass& c = wa.classes[ci];
+    ready_erase(c.agents, entry, index);
+    if (c.agents.ready.empty()) {
+      wa.class_by_key.erase(c.key);
+      c.key.clear();
+      wa.free_classes.push_back(ci);
+    }
   }
+  entry.classes.clear();
   entry.ready = false;
 }
 
@@ -401,17 +449,127 @@ void Router::State::index_agent(AgentIndex index) {
   entry.ready = true;
   entry.load_ratio = static_cast<std::uint64_t>(agent.load) * 1'000'000ULL / agent.capacity;
   entry.last_assigned_at = agent.last_assigned_at;
+  agent_class_key(agent, class_key_scratch);
+  entry.classes.clear();
   for (Symbol ws : agent.workspaces) {
     WorkspaceAgents& wa = workspace_agents[ws];
-    wa.by_load.insert({entry.load_ratio, entry.last_assigned_at, index});
-    wa.by_idle.insert({entry.last_assigned_at, index});
-    wa.ready.insert(index);
+    ++wa.ready_count;
+    std::uint32_t ci = 0;
+    if (auto it = wa.class_by_key.find(class_key_scratch); it != wa.class_by_key.end()) {
+      ci = it->second;
+    } else {
+      if (wa.free_classes.empty()) {
+        ci = static_cast<std::uint32_t>(wa.classes.size());
+        wa.classes.emplace_back();
+      } else {
+        ci = wa.free_classes.back();
+        wa.free_classes.pop_back();
+      }
+      wa.classes[ci].key = class_key_scratch;
+      wa.class_by_key.emplace(class_key_scratch, ci);
+    }
+    ready_insert(wa.classes[ci].agents, entry, index);
+    entry.classes.push_back(ci);
   }
 }
 
 void Router::State::reindex_agent(AgentIndex index) {
   unindex_agent(index);
   index_agent(index);
+}
+
+AgentIndex Router::State::choose_agent(const Escalation& esc, const CompiledQueue& spec, const WorkspaceAgents& wa,
+                                       Decision& d, std::uint32_t& decided) const {
+  const Strategy strategy = spec.spec.strategy;
+  AgentIndex cursor = no_index;
+  if (strategy == Strategy::round_robin) {
+    auto q = queue_by_key.find({esc.workspace, esc.queue});
+    cursor = q == queue_by_key.end() ? no_index : queues[q->second].round_robin_cursor;
+  }
+  // An agent's place in the strategy's order, smaller first.
+  using Rank = std::tuple<std::uint64_t, TimestampMs, AgentIndex>;
+  auto rank = [&](AgentIndex a) -> Rank {
+    const AgentIndexEntry& e = agent_index[a];
+    switch (strategy) {
+      case Strategy::least_loaded: return {e.load_ratio, e.last_assigned_at, a};
+      case Strategy::longest_idle: return {0, e.last_assigned_at, a};
+      default: return {cursor != no_index && a <= cursor ? 1 : 0, 0, a};  // next after the cursor, wrapping
+    }
+  };
+  // The first agent of a class, in the strategy's order, that `accept` takes.
+  auto first_of = [&](const ReadyAgents& r, auto&& accept) -> AgentIndex {
+    switch (strategy) {
+      case Strategy::least_loaded:
+        for (const auto& [ratio, last, a] : r.by_load) {
+          if (accept(a)) return a;
+        }
+        return no_index;
+      case Strategy::longest_idle:
+        for (const auto& [last, a] : r.by_idle) {
+          if (accept(a)) return a;
+        }
+        return no_index;
+      default: {
+        const auto start = cursor == no_index ? r.ready.begin() : r.ready.upper_bound(cursor);
+        for (auto it = start; it != r.ready.end(); ++it) {
+          if (accept(*it)) return *it;
+        }
+        for (auto it = r.ready.begin(); it != start; ++it) {
+          if (accept(*it)) return *it;
+        }
+        return no_index;
+      }
+    }
+  };
+  struct Loser {
+    Rank rank;
+    AgentIndex agent;
+    bool excluded;
+  };
+  std::array<Loser, max_listed_candidates + 1> losers;
+  std::size_t loser_count = 0;
+  auto lost = [&](AgentIndex a, bool excluded) {
+    // Keep the best-ranked few, in rank order.
+    const Loser loser{rank(a), a, excluded};
+    std::size_t at = loser_count;
+    while (at > 0 && loser.rank < losers[at - 1].rank) --at;
+    if (at >= max_listed_candidates) return;
+    for (std::size_t i = std::min(loser_count, max_listed_candidates - 1); i > at; --i) losers[i] = losers[i - 1];
+    losers[at] = loser;
+    loser_count = std::min(loser_count + 1, max_listed_candidates);
+  };
+  const Expression& rule = agents_rule(spec, esc.step);
+  AgentIndex best = no_index;
+  Rank best_rank{};
+  for (const AgentClass& c : wa.classes) {
+    if (c.agents.ready.empty()) {
+      continue;
+    }
+    const AgentIndex representative = *c.agents.ready.begin();
+    if (!rule.evaluate(EvalContext{&esc, &agents[representative], now, &symbols})) {
+      decided += static_cast<std::uint32_t>(c.agents.ready.size());
+      lost(first_of(c.agents, [](AgentIndex) { return true; }), false);
+      continue;
+    }
+    const AgentIndex pick = first_of(c.agents, [&](AgentIndex a) {
+      if (std::find(esc.excluded.begin(), esc.excluded.end(), a) == esc.excluded.end()) return true;
+      ++decided;
+      lost(a, true);
+      return false;
+    });
+    if (pick != no_index && (best == no_index || rank(pick) < best_rank)) {
+      best = pick;
+      best_rank = rank(pick);
+    }
+  }
+  for (std::size_t i = 0; i < loser_count; ++i) {
+    if (best != no_index && best_rank < losers[i].rank) break;  // ranked after the winner: not examined
+    note_candidate(d, agents[losers[i].agent],
+                   losers[i].excluded ? "rejected or missed this escalation before"
+                   : esc.step >= 0    ? "does not match step " + std::to_string(esc.step) + "'s agents rule"
+                                      : "does not match the queue's agents rule");
+  }
+  return best;
 }
 
 void Router::State::place(EscalationIndex index) {
@@ -431,17 +589,7 @@ void Router::State::place(EscalationIndex index) {
     d.queue = spec->spec.name;
     d.step = esc.step;
     AgentIndex chosen = no_index;
-    std::uint32_t examined = 0;
     std::string why;
-    auto consider = [&](AgentIndex candidate) {
-      ++examined;
-      if (eligible(esc, candidate, *spec, &why)) {
-        chosen = candidate;
-        return true;
-      }
-      note_candidate(d, agents[candidate], why);
-      return false;
-    };
     if (spec->spec.sticky) {
       auto it = contacts.find(contact_key(esc));
       if (it != contacts.end() && it->second.last_agent != no_index) {
@@ -455,42 +603,20 @@ void Router::State::place(EscalationIndex index) {
       }
     }
     std::size_t ready_count = 0;
+    std::uint32_t decided = 0;
     if (chosen == no_index && wa_it != workspace_agents.end()) {
-      const WorkspaceAgents& wa = wa_it->second;
-      ready_count = wa.ready.size();
-      switch (spec->spec.strategy) {
-        case Strategy::least_loaded:
-          for (const auto& [ratio, last, candidate] : wa.by_load) {
-            if (consider(candidate)) {
-              const Agent& a = agents[candidate];
-              d.reason = "least loaded: load " + std::to_string(a.load) + "/" + std::to_string(a.capacity) + ", " + idle_text(a);
-              break;
-            }
-          }
-          break;
-        case Strategy::longest_idle:
-          for (const auto& [last, candidate] : wa.by_idle) {
-            if (consider(candidate)) {
-              d.reason = "longest idle: " + idle_text(agents[candidate]);
-              break;
-            }
-          }
-          break;
-        case Strategy::round_robin: {
-          QueueState& q = queues[queue_of(esc.workspace, esc.queue)];
-          auto start = q.round_robin_cursor == no_index ? wa.ready.begin() : wa.ready.upper_bound(q.round_robin_cursor);
-          for (auto it = start; it != wa.ready.end() && chosen == no_index; ++it) {
-            consider(*it);
-          }
-          for (auto it = wa.ready.begin(); it != start && chosen == no_index; ++it) {
-            consider(*it);
-          }
-          if (chosen != no_index) {
-            d.reason = "round robin: next in turn in queue " + spec->spec.name;
-          }
-          break;
+      ready_count = wa_it->second.ready_count;
+      chosen = choose_agent(esc, *spec, wa_it->second, d, decided);
+      if (chosen != no_index) {
+        const Agent& a = agents[chosen];
+        switch (spec->spec.strategy) {
+          case Strategy::least_loaded:
+            d.reason = "least loaded: load " + std::to_string(a.load) + "/" + std::to_string(a.capacity) + ", " + idle_text(a);
+            break;
+          case Strategy::longest_idle: d.reason = "longest idle: " + idle_text(a); break;
+          default: d.reason = "round robin: next in turn in queue " + spec->spec.name; break;
         }
-        case Strategy::manual: break;
+        ++decided;
       }
     }
     if (chosen == no_index) {
@@ -502,7 +628,7 @@ void Router::State::place(EscalationIndex index) {
       }
       return;
     }
-    d.not_examined = ready_count > examined ? static_cast<std::uint32_t>(ready_count - examined) : 0;
+    d.not_examined = ready_count > decided ? static_cast<std::uint32_t>(ready_count - decided) : 0;
     // FIFO: the chosen agent first serves the oldest highest-priority work it is eligible for.
     const EscalationIndex first = best_backlog_for(chosen);
     if (first == index || first == no_index) {
@@ -717,9 +843,12 @@ void Router::State::requeue(EscalationIndex index, bool front_of_line, const cha
 }
 
 void Router::State::run_work() {
-  while (!work.empty()) {
-    const Work item = work.front();
-    work.pop_front();
+  while (work_head < work.size()) {
+    const Work item = work[work_head++];
+    if (work_head == work.size()) {
+      work.clear();
+      work_head = 0;
+    }
     if (item.kind == Work::Kind::place) {
       Escalation* esc = escalation(item.index);
       if (esc == nullptr) {

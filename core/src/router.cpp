@@ -64,11 +64,11 @@ std::vector<RuleError> compile_rules(const RuleSet& rules, SymbolTable& symbols,
       cs.after_ms = step.after_ms;
       compile(step.agents, ExpressionScope::escalation_and_agent, cs.agents);
     }
-    cq.agents.add_escalation_reads(cq.reads);
+    cq.agents.add_reads(cq.reads, out.agent_reads);
     for (const CompiledStep& cs : cq.steps) {
-      cs.agents.add_escalation_reads(cq.reads);
+      cs.agents.add_reads(cq.reads, out.agent_reads);
     }
-    cq.reads_time = (cq.reads.fields & (1u << static_cast<unsigned>(Expression::Field::esc_wait_seconds))) != 0;
+    cq.reads_time = cq.reads.reads(Expression::Field::esc_wait_seconds);
     out.queue_by_name.emplace(cq.name, static_cast<std::uint32_t>(out.queues.size() - 1));
   }
   for (const RouteSpec& r : rules.routes) {
@@ -117,6 +117,10 @@ std::vector<RuleError> Router::State::install(const RuleSet& rules_in) {
         }
       }
     }
+  }
+  // Agent classes are keyed by what the new rules read of an agent.
+  for (AgentIndex i = 0; i < agents.size(); ++i) {
+    reindex_agent(i);
   }
   // Queued escalations are routed again under the new rules, in queue order.
   std::vector<EscalationIndex> waiting;
@@ -774,6 +778,7 @@ void Router::State::command(const TickCommand&) {}
 
 Outcome Router::State::apply(const Input& input) {
   Outcome outcome;
+  if (!quiet) outcome.events.reserve(4);  // most inputs emit one to three events: one allocation, no regrowth
   out = &outcome;
   const TimestampMs at = std::max(now, input.at);
   fire_due(at);

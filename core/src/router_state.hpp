@@ -48,7 +48,7 @@ struct CompiledQueue {
   Expression agents;
   std::vector<CompiledStep> steps;
   // What its agents rules (base and steps) read of an escalation: the eligibility class key.
-  Expression::EscalationReads reads;
+  Expression::Reads reads;
   bool reads_time = false;  // reads waitSeconds: every escalation is its own class
 };
 
@@ -63,6 +63,7 @@ struct CompiledRules {
   std::vector<CompiledRoute> routes;
   std::vector<CompiledQueue> queues;
   std::map<Symbol, std::uint32_t> queue_by_name;
+  Expression::Reads agent_reads;  // what any queue's agents rule reads of an agent: the agent class key
 };
 
 // Waiting escalations of one queue that agree on everything the queue's agents rules read of an
@@ -92,12 +93,27 @@ struct QueueState {
   TimestampMs next_walk_at = 0;     // no walk before this (per-conversation rate limit)
 };
 
-// Agents of a workspace that can take work now (available, under capacity), in strategy orders.
-struct WorkspaceAgents {
-  std::vector<AgentIndex> members;
+// Agents that can take work now (available, under capacity), in strategy orders.
+struct ReadyAgents {
   std::set<std::tuple<std::uint64_t, TimestampMs, AgentIndex>> by_load;  // load ratio, last assigned, index
   std::set<std::pair<TimestampMs, AgentIndex>> by_idle;                  // last assigned, index
   std::set<AgentIndex> ready;                                            // index order, for round robin
+};
+
+// Ready agents of a workspace that agree on everything the agents rules read of an agent: any
+// escalation is eligible for all of them or none (its exclusions aside), so placing one evaluates
+// the rule once per class, not once per agent.
+struct AgentClass {
+  std::string key;
+  ReadyAgents agents;
+};
+
+struct WorkspaceAgents {
+  std::vector<AgentIndex> members;
+  std::size_t ready_count = 0;  // agents of the workspace that can take work now
+  std::vector<AgentClass> classes;
+  std::vector<std::uint32_t> free_classes;
+  std::unordered_map<std::string, std::uint32_t> class_by_key;
 };
 
 // What an agent is indexed under in WorkspaceAgents, to remove it again.
@@ -105,6 +121,7 @@ struct AgentIndexEntry {
   bool ready = false;
   std::uint64_t load_ratio = 0;
   TimestampMs last_assigned_at = 0;
+  std::vector<std::uint32_t> classes;  // its class in each of its workspaces, in Agent::workspaces order
 };
 
 enum class DeadlineKind : std::uint8_t { offer_timeout, queue_step, fail_after, reply_timeout, disconnect_grace, queue_walk };
@@ -166,7 +183,8 @@ struct Router::State {
   Outcome* out = nullptr;
   bool quiet = false;           // apply_quietly: events are counted, not built
   OutboundEvent quiet_event;    // where emit() writes when quiet
-  std::deque<Work> work;
+  std::vector<Work> work;  // a FIFO: run_work consumes from work_head; the storage is reused
+  std::size_t work_head = 0;
 
   // --- router.cpp: inputs
   Outcome apply(const Input& input);
@@ -217,11 +235,16 @@ struct Router::State {
   void waiting_insert(std::uint32_t queue, EscalationIndex index);
   void waiting_erase(std::uint32_t queue, EscalationIndex index);
   void eligibility_key(const CompiledQueue* spec, const Escalation& esc, std::string& key) const;
+  void agent_class_key(const Agent& agent, std::string& key) const;
   std::uint32_t queue_of(Symbol workspace, Symbol name);
   const CompiledQueue* queue_spec(Symbol name) const;
   const Expression& agents_rule(const CompiledQueue& spec, std::int32_t step) const;
   bool eligible(const Escalation& esc, AgentIndex agent, const CompiledQueue& spec, std::string* why) const;
   void place(EscalationIndex index);
+  // The agent the queue's strategy picks among the workspace's ready agents eligible for `esc`;
+  // losers worth naming go into `d`; `decided` counts the agents ruled on.
+  AgentIndex choose_agent(const Escalation& esc, const CompiledQueue& spec, const WorkspaceAgents& wa, Decision& d,
+                          std::uint32_t& decided) const;
   void pull(AgentIndex agent);
   EscalationIndex best_backlog_for(AgentIndex agent) const;
   EscalationIndex best_backlog_by_scan(AgentIndex agent) const;  // the same, escalation by escalation (invariants)

@@ -135,9 +135,11 @@ std::vector<QueueStats> Router::queue_stats() const {
     const CompiledQueue* spec = s.queue_spec(q.name);
     auto wa = s.workspace_agents.find(q.workspace);
     if (spec != nullptr && wa != s.workspace_agents.end()) {
-      for (AgentIndex agent : wa->second.ready) {
-        // Eligible ignoring the escalation-specific parts: the base rule with no escalation.
-        if (spec->agents.evaluate(EvalContext{nullptr, &s.agents[agent], s.now, &s.symbols})) ++stats.eligible_agents_available;
+      for (const AgentClass& c : wa->second.classes) {
+        for (AgentIndex agent : c.agents.ready) {
+          // Eligible ignoring the escalation-specific parts: the base rule with no escalation.
+          if (spec->agents.evaluate(EvalContext{nullptr, &s.agents[agent], s.now, &s.symbols})) ++stats.eligible_agents_available;
+        }
       }
     }
     stats.estimated_wait_minutes = s.wait_minutes(q, static_cast<std::int32_t>(q.waiting.size()) + 1);

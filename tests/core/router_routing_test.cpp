@@ -174,6 +174,30 @@ TEST_F(Routing, RulesOnWaitSecondsAreEvaluatedWhenTheAgentPulls) {
   EXPECT_EQ(holder("c-new"), "expert");
 }
 
+TEST_F(Routing, TheStrategyOrderHoldsAcrossAgentsOfDifferentProfiles) {
+  // r speaks vi, p en, q both: three agent classes. Longest idle must compare across them.
+  load_simple({agent("r", {}, {"vi"}, 1), agent("p", {}, {"en"}, 1), agent("q", {}, {"en", "vi"}, 1)},
+              queue("general", "escalation.language in agent.languages", Strategy::longest_idle));
+  advance(1000);
+  request("c1", 0, {}, "en");
+  EXPECT_EQ(holder("c1"), "p");  // p and q never assigned: the lower index
+  advance(1000);
+  request("c2", 0, {}, "en");
+  EXPECT_EQ(holder("c2"), "q");
+  advance(1000);
+  request("c3", 0, {}, "vi");
+  EXPECT_EQ(holder("c3"), "r");
+  for (const char* c : {"c1", "c2", "c3"}) apply(ResolveCommand{esc(c).id, ""});
+  advance(1000);
+  request("c4", 0, {}, "vi");
+  EXPECT_EQ(holder("c4"), "q");  // idle since c2, longer than r
+  const Decision& d = esc("c4").trail.back();
+  ASSERT_EQ(d.candidates.size(), 1u);  // p ranked first (idle since c1) but cannot serve vi
+  EXPECT_EQ(d.candidates[0].agent, "p");
+  EXPECT_EQ(d.candidates[0].verdict, "does not match the queue's agents rule");
+  EXPECT_EQ(router.check_invariants(), "");
+}
+
 TEST_F(Routing, LeastLoadedPrefersTheLowerLoadRatioThenTheLongestIdle) {
   load_simple({agent("big", {}, {"en"}, 4), agent("small", {}, {"en"}, 2)});
   request("c1");  // both 0 load, both never assigned: lower index wins the tie deterministically

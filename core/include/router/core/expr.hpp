@@ -64,13 +64,15 @@ class Expression {
     std::uint32_t a = 0;  // child, literal index, field, or attribute-name index
     std::uint32_t b = 0;  // second child; for lists: element count (children are a..a+b in `lists_`)
   };
-  // What an expression reads of the escalation: two waiting escalations that agree on these give
-  // the same result for any agent (unless it reads waitSeconds, which changes with time).
-  struct EscalationReads {
-    std::uint32_t fields = 0;  // bit (1u << Field) per escalation field read
-    std::vector<std::pair<AttributeRoot, std::string>> attributes;  // escalation/contact attributes read
+  // What an expression reads of one side (escalation or agent): two escalations (agents) that agree
+  // on these give the same result against any one agent (escalation) — unless it reads
+  // escalation.waitSeconds, which changes with time.
+  struct Reads {
+    std::uint32_t fields = 0;  // bit (1u << Field) per field read
+    std::vector<std::pair<AttributeRoot, std::string>> attributes;  // attribute reads of that side
+    bool reads(Field f) const { return (fields & (1u << static_cast<unsigned>(f))) != 0; }
   };
-  void add_escalation_reads(EscalationReads& reads) const;
+  void add_reads(Reads& escalation, Reads& agent) const;
 
   struct Literal {
     LiteralKind kind = LiteralKind::null;
