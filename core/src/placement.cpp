@@ -591,9 +591,7 @@ void Router::State::place(EscalationIndex index) {
     AgentIndex chosen = no_index;
     std::string why;
     if (spec->spec.sticky) {
-      auto it = contacts.find(contact_key(esc));
-      if (it != contacts.end() && it->second.last_agent != no_index) {
-        const AgentIndex last = it->second.last_agent;
+      if (const AgentIndex last = history_of(index).last_agent; last != no_index) {
         if (eligible(esc, last, *spec, &why)) {
           chosen = last;
           d.reason = "sticky: " + agents[last].id + " served this contact last";
@@ -797,7 +795,7 @@ void Router::State::assigned(EscalationIndex index, AgentIndex agent_index_value
   agent.last_assigned_at = now;
   agent.missed_offers = 0;
   reindex_agent(agent_index_value);
-  contacts[contact_key(esc)].last_agent = agent_index_value;
+  history_of(index).last_agent = agent_index_value;
   record_assignment(queue_of(esc.workspace, esc.queue));
   if (const CompiledQueue* spec = queue_spec(esc.queue); spec != nullptr && spec->spec.reply_timeout_ms > 0) {
     schedule(DeadlineKind::reply_timeout, now + spec->spec.reply_timeout_ms, index, esc.version);

@@ -472,6 +472,8 @@ void Router::State::on_escalation_requested(const InboundEvent& event) {
   escalation_by_id.emplace(esc.id, index);
   open_by_conversation.emplace(conversation_key(esc.workspace, esc.conversation_id), index);
   ContactHistory& history = contacts[contact_key(esc)];
+  if (contact_of.size() < escalations.size()) contact_of.resize(escalations.size(), nullptr);
+  contact_of[index] = &history;
   history.escalation_ids.push_back(esc.id);
   if (history.escalation_ids.size() > max_contact_history) {
     history.escalation_ids.erase(history.escalation_ids.begin());
@@ -704,7 +706,7 @@ void Router::State::command(const TakeoverCommand& c) {
   ++esc->version;
   a.last_assigned_at = now;
   reindex_agent(agent);
-  contacts[contact_key(*esc)].last_agent = agent;
+  history_of(index).last_agent = agent;
   if (from_queue) record_assignment(queue_of(esc->workspace, esc->queue));
   Decision d;
   d.at = now;

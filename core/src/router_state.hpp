@@ -169,6 +169,10 @@ struct Router::State {
   std::unordered_map<std::string, EscalationIndex> open_by_conversation;  // workspace \x1f conversation
   std::deque<EscalationIndex> closed_order;
   std::unordered_map<std::string, ContactHistory> contacts;  // workspace \x1f contact id
+  // Per escalation slot: its contact's history (unordered_map nodes never move; contacts are never
+  // erased), so the hot path does not hash the contact key again.
+  std::vector<ContactHistory*> contact_of;
+  ContactHistory& history_of(EscalationIndex index) { return *contact_of[index]; }
   std::size_t open_count = 0;
 
   std::vector<QueueState> queues;

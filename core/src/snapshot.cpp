@@ -331,6 +331,10 @@ Result<Router> Router::restore(std::string_view bytes) {
     history.escalation_ids = r.strs();
     s.contacts.emplace(std::move(key), std::move(history));
   }
+  s.contact_of.assign(s.escalations.size(), nullptr);
+  for (EscalationIndex i = 0; i < s.escalations.size(); ++i) {
+    if (s.escalations[i] != nullptr) s.contact_of[i] = &s.contacts[s.contact_key(*s.escalations[i])];
+  }
   const std::uint32_t queue_count = r.count(16);
   s.queues.resize(queue_count);
   for (std::uint32_t i = 0; i < queue_count && r.ok(); ++i) {
