@@ -159,6 +159,35 @@ void append_scalar(std::string& key, const Scalar& value) {
   if (const std::string* t = std::get_if<std::string>(&value)) append_text(key, *t);
 }
 
+// Classes (of escalations or of agents) live in reusable slots found by their key: the slot of
+// `key`, made empty with that key when there is none; and giving an emptied one back.
+template <typename Class>
+std::uint32_t acquire_class(std::vector<Class>& classes, std::vector<std::uint32_t>& free_slots,
+                            std::unordered_map<std::string, std::uint32_t>& by_key, const std::string& key) {
+  if (auto it = by_key.find(key); it != by_key.end()) {
+    return it->second;
+  }
+  std::uint32_t slot = 0;
+  if (free_slots.empty()) {
+    slot = static_cast<std::uint32_t>(classes.size());
+    classes.emplace_back();
+  } else {
+    slot = free_slots.back();
+    free_slots.pop_back();
+  }
+  classes[slot].key = key;
+  by_key.emplace(key, slot);
+  return slot;
+}
+
+template <typename Class>
+void release_class(std::vector<Class>& classes, std::vector<std::uint32_t>& free_slots,
+                   std::unordered_map<std::string, std::uint32_t>& by_key, std::uint32_t slot) {
+  by_key.erase(classes[slot].key);
+  classes[slot].key.clear();
+  free_slots.push_back(slot);
+}
+
 void append_attribute(std::string& key, const Attributes& attributes, std::string_view name) {
   for (const auto& [attribute, value] : attributes) {
     if (attribute != name) {
@@ -225,22 +254,9 @@ void Router::State::waiting_insert(std::uint32_t queue, EscalationIndex index) {
   const QueueKey key = key_of(esc);
   q.waiting.insert({key, index});
   eligibility_key(queue_spec(esc.queue), esc, class_key_scratch);
-  std::uint32_t ci = 0;
-  if (auto it = q.class_by_key.find(class_key_scratch); it != q.class_by_key.end()) {
-    ci = it->second;
-  } else {
-    if (q.free_classes.empty()) {
-      ci = static_cast<std::uint32_t>(q.classes.size());
-      q.classes.emplace_back();
-    } else {
-      ci = q.free_classes.back();
-      q.free_classes.pop_back();
-    }
-    q.classes[ci].key = class_key_scratch;
-    q.classes[ci].step = esc.step;
-    q.class_by_key.emplace(class_key_scratch, ci);
-  }
+  const std::uint32_t ci = acquire_class(q.classes, q.free_classes, q.class_by_key, class_key_scratch);
   EligibilityClass& c = q.classes[ci];
+  c.step = esc.step;  // part of the key: the same for every member
   if (!c.waiting.empty() && !(key < c.waiting.begin()->first)) {
     c.waiting.emplace_hint(c.waiting.end(), key, index);
   } else {
@@ -273,10 +289,7 @@ void Router::State::waiting_erase(std::uint32_t queue, EscalationIndex index) {
     if (!c.waiting.empty()) q.class_heads.insert({c.waiting.begin()->first, ci});
   }
   if (c.waiting.empty()) {
-    q.class_by_key.erase(c.key);
-    c.key.clear();
-    c.key.shrink_to_fit();
-    q.free_classes.push_back(ci);
+    release_class(q.classes, q.free_classes, q.class_by_key, ci);
   }
 }
 
@@ -431,9 +444,7 @@ void Router::State::unindex_agent(AgentIndex index) {
     AgentClass& c = wa.classes[ci];
     ready_erase(c.agents, entry, index);
     if (c.agents.ready.empty()) {
-      wa.class_by_key.erase(c.key);
-      c.key.clear();
-      wa.free_classes.push_back(ci);
+      release_class(wa.classes, wa.free_classes, wa.class_by_key, ci);
     }
   }
   entry.classes.clear();
@@ -454,20 +465,7 @@ void Router::State::index_agent(AgentIndex index) {
   for (Symbol ws : agent.workspaces) {
     WorkspaceAgents& wa = workspace_agents[ws];
     ++wa.ready_count;
-    std::uint32_t ci = 0;
-    if (auto it = wa.class_by_key.find(class_key_scratch); it != wa.class_by_key.end()) {
-      ci = it->second;
-    } else {
-      if (wa.free_classes.empty()) {
-        ci = static_cast<std::uint32_t>(wa.classes.size());
-        wa.classes.emplace_back();
-      } else {
-        ci = wa.free_classes.back();
-        wa.free_classes.pop_back();
-      }
-      wa.classes[ci].key = class_key_scratch;
-      wa.class_by_key.emplace(class_key_scratch, ci);
-    }
+    const std::uint32_t ci = acquire_class(wa.classes, wa.free_classes, wa.class_by_key, class_key_scratch);
     ready_insert(wa.classes[ci].agents, entry, index);
     entry.classes.push_back(ci);
   }
