@@ -29,6 +29,10 @@ class ByteWriter {
     u32(static_cast<std::uint32_t>(v.size()));
     for (const auto& s : v) str(s);
   }
+  void ids(const std::vector<Id>& v) {
+    u32(static_cast<std::uint32_t>(v.size()));
+    for (const auto& s : v) str(s);
+  }
   void syms(const std::vector<Symbol>& v) {
     u32(static_cast<std::uint32_t>(v.size()));
     for (Symbol s : v) u32(s);
@@ -136,6 +140,17 @@ class ByteReader {
   std::vector<std::string> strs() {
     std::vector<std::string> v(count(4));
     for (auto& s : v) s = str();
+    return v;
+  }
+  // An id the core made: at most Id::capacity characters, else the input is corrupt.
+  Id id() {
+    Id out;
+    if (!Id::from_text(str(), out)) ok_ = false;
+    return out;
+  }
+  std::vector<Id> ids() {
+    std::vector<Id> v(count(4));
+    for (auto& s : v) s = id();
     return v;
   }
   std::vector<Symbol> syms() {

@@ -382,9 +382,9 @@ void Router::State::on_inbound(const InboundEvent& event) {
         if (agent == no_index) {
           out->ignored = "unknown agent";
         } else if (esc->status == EscalationStatus::offered && esc->assignee == agent) {
-          command(AcceptCommand{esc->id, agents[agent].id});
+          command(AcceptCommand{esc->id.str(), agents[agent].id});
         } else if (esc->status == EscalationStatus::queued) {
-          command(AssignCommand{esc->id, agents[agent].id});
+          command(AssignCommand{esc->id.str(), agents[agent].id});
         } else {
           out->ignored = "not offered to that agent";
         }

@@ -137,7 +137,7 @@ struct Deadline {
 
 struct ContactHistory {
   AgentIndex last_agent = no_index;
-  std::vector<std::string> escalation_ids;  // most recent last, bounded
+  std::vector<Id> escalation_ids;  // most recent last, bounded
 };
 
 // Deferred work inside one apply(): placing escalations and letting agents pull from the backlog.
@@ -165,7 +165,7 @@ struct Router::State {
 
   std::vector<std::unique_ptr<Escalation>> escalations;  // slots; null when evicted
   std::vector<EscalationIndex> free_slots;
-  std::map<std::string, EscalationIndex, std::less<>> escalation_by_id;  // ULID order = creation order
+  std::map<Id, EscalationIndex, std::less<>> escalation_by_id;  // ULID order = creation order
   std::unordered_map<std::string, EscalationIndex> open_by_conversation;  // workspace \x1f conversation
   std::deque<EscalationIndex> closed_order;
   std::unordered_map<std::string, ContactHistory> contacts;  // workspace \x1f contact id

@@ -96,7 +96,7 @@ void write_escalation(ByteWriter& w, const Escalation& e) {
 }
 
 void read_escalation(ByteReader& r, Escalation& e) {
-  e.id = r.str();
+  e.id = r.id();
   e.workspace = r.u32();
   e.conversation_id = r.str();
   e.source = r.u32();
@@ -209,7 +209,7 @@ std::string Router::snapshot() const {
   for (const auto* entry : contacts) {
     w.str(entry->first);
     w.u32(entry->second.last_agent);
-    w.strs(entry->second.escalation_ids);
+    w.ids(entry->second.escalation_ids);
   }
 
   w.u32(static_cast<std::uint32_t>(s.queues.size()));
@@ -328,7 +328,7 @@ Result<Router> Router::restore(std::string_view bytes) {
     std::string key = r.str();
     ContactHistory history;
     history.last_agent = r.u32();
-    history.escalation_ids = r.strs();
+    history.escalation_ids = r.ids();
     s.contacts.emplace(std::move(key), std::move(history));
   }
   s.contact_of.assign(s.escalations.size(), nullptr);

@@ -25,7 +25,7 @@ void UlidGenerator::skip(TimestampMs at) {
   }
 }
 
-std::string UlidGenerator::next(TimestampMs at) {
+Id UlidGenerator::next(TimestampMs at) {
   if (at < 0) {
     at = 0;
   }
@@ -40,21 +40,23 @@ std::string UlidGenerator::next(TimestampMs at) {
     low_ = random() >> 1;  // leave room to increment within the millisecond
   }
   static constexpr char alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-  std::string out(26, '0');
+  Id id;
+  id.resize(26);
+  char* out = id.mutable_data();
   auto time = static_cast<std::uint64_t>(at);
   for (int i = 9; i >= 0; --i) {
-    out[static_cast<std::size_t>(i)] = alphabet[time & 31];
+    out[i] = alphabet[time & 31];
     time >>= 5;
   }
   // 80 random bits = high (16) : low (64), written as 16 base32 characters.
   std::uint64_t lo = low_;
   std::uint64_t hi = high_;
   for (int i = 25; i >= 10; --i) {
-    out[static_cast<std::size_t>(i)] = alphabet[lo & 31];
+    out[i] = alphabet[lo & 31];
     lo = (lo >> 5) | ((hi & 31) << 59);
     hi >>= 5;
   }
-  return out;
+  return id;
 }
 
 }  // namespace router::core

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 
+#include "router/core/id.hpp"
 #include "router/core/time.hpp"
 
 namespace router::core {
@@ -13,7 +14,7 @@ class UlidGenerator {
  public:
   explicit UlidGenerator(std::uint64_t seed = 0) : state_(seed) {}
 
-  std::string next(TimestampMs at);
+  Id next(TimestampMs at);
   void skip(TimestampMs at);  // advances exactly as next() would, without spelling the id
 
   // For snapshots.

@@ -16,11 +16,11 @@ SourceSpec source(Format format) {
 
 core::OutboundEvent event(core::OutboundType type) {
   core::OutboundEvent e;
-  e.event_id = "01EVENT";
+  e.event_id = core::Id::of("01EVENT");
   e.sequence = 7;
   e.type = type;
   e.workspace_id = "ws-1";
-  e.escalation_id = "01ESC";
+  e.escalation_id = core::Id::of("01ESC");
   e.conversation_id = "123456789";
   e.external_id = "k578dfetqv2xv0b7bt9c6m4j5s7n8p1r";
   e.agent_id = "a-1";

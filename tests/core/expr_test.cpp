@@ -8,7 +8,7 @@ namespace {
 class ExpressionTest : public ::testing::Test {
  protected:
   ExpressionTest() {
-    escalation.id = "01ESC";
+    escalation.id = Id::of("01ESC");
     escalation.workspace = symbols.intern("ws-1");
     escalation.conversation_id = "conv-42";
     escalation.source = symbols.intern("widget-main");

@@ -78,12 +78,12 @@ enum class OutboundType : std::uint8_t {
 const char* outbound_type_name(OutboundType type) noexcept;
 
 struct OutboundEvent {
-  std::string event_id;  // ULID
+  Id event_id;  // ULID
   std::uint64_t sequence = 0;
   OutboundType type = OutboundType::escalation_created;
   TimestampMs at = 0;
   std::string workspace_id;
-  std::string escalation_id;
+  Id escalation_id;
   std::string conversation_id;
   std::string source;
   std::string external_id;
@@ -111,7 +111,7 @@ void write_decision_json(class JsonWriter& w, const Decision& decision);
 struct Outcome {
   std::optional<Error> error;  // the command was refused; nothing changed
   std::vector<OutboundEvent> events;
-  std::string escalation_id;  // the escalation the input concerned, if any
+  Id escalation_id;  // the escalation the input concerned, if any
   bool duplicate = false;     // its eventId was seen within the dedupe window: no effect
   std::string ignored;        // why it had no effect (no open escalation, ...); empty otherwise
   TimestampMs next_deadline = -1;  // timer request: send a TickCommand at this time (-1: none)

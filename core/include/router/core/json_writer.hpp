@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "router/core/id.hpp"
+
 namespace router::core {
 
 class JsonWriter {
@@ -22,6 +24,7 @@ class JsonWriter {
   JsonWriter& value(std::string_view text);
   JsonWriter& value(const char* text) { return value(std::string_view(text)); }
   JsonWriter& value(const std::string& text) { return value(std::string_view(text)); }
+  JsonWriter& value(const Id& id) { return value(id.view()); }
   JsonWriter& value(std::int64_t number);
   JsonWriter& value(std::uint64_t number);
   JsonWriter& value(int number) { return value(static_cast<std::int64_t>(number)); }

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "router/core/id.hpp"
 #include "router/core/rules.hpp"
 #include "router/core/symbols.hpp"
 #include "router/core/time.hpp"
@@ -88,7 +89,7 @@ struct Decision {
 };
 
 struct Escalation {
-  std::string id;
+  Id id;  // a ULID
   Symbol workspace = no_symbol;
   std::string conversation_id;
   Symbol source = no_symbol;

@@ -1,0 +1,77 @@
+// An id the core makes (escalation and event ULIDs): 26 characters kept inline, so handing one
+// around (events, indexes, contact histories) never allocates. A std::string would: 26 characters
+// are past libstdc++'s 15-character small-string buffer.
+#pragma once
+
+#include <compare>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <ostream>
+#include <string>
+#include <string_view>
+
+namespace router::core {
+
+class Id {
+ public:
+  static constexpr std::size_t capacity = 26;  // a ULID's length
+
+  Id() = default;
+  // Ids longer than `capacity` are never made by the core; from_text refuses them (false).
+  static bool from_text(std::string_view text, Id& out) {
+    if (text.size() > capacity) return false;
+    out.size_ = static_cast<std::uint8_t>(text.size());
+    std::memcpy(out.data_, text.data(), text.size());
+    out.data_[text.size()] = '\0';
+    return true;
+  }
+
+  // For text known to fit (tests, literals): anything past `capacity` is cut off.
+  static Id of(std::string_view text) {
+    Id out;
+    from_text(text.substr(0, capacity), out);
+    return out;
+  }
+
+  const char* data() const { return data_; }
+  const char* c_str() const { return data_; }
+  char* mutable_data() { return data_; }
+  std::size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  void resize(std::size_t n) {  // n <= capacity; new characters are '0'
+    for (std::size_t i = size_; i < n; ++i) data_[i] = '0';
+    size_ = static_cast<std::uint8_t>(n);
+    data_[n] = '\0';
+  }
+  void clear() { resize(0); }
+
+  std::string_view view() const { return {data_, size_}; }
+  operator std::string_view() const { return view(); }  // NOLINT(google-explicit-constructor): reads as text
+  std::string str() const { return std::string(view()); }
+  operator std::string() const { return str(); }  // NOLINT(google-explicit-constructor)
+
+  friend bool operator==(const Id& a, const Id& b) { return a.view() == b.view(); }
+  friend std::strong_ordering operator<=>(const Id& a, const Id& b) { return a.view() <=> b.view(); }
+  friend bool operator==(const Id& a, std::string_view b) { return a.view() == b; }
+  friend std::strong_ordering operator<=>(const Id& a, std::string_view b) { return a.view() <=> b; }
+
+ private:
+  char data_[capacity + 1] = {};
+  std::uint8_t size_ = 0;
+};
+
+inline std::string operator+(const std::string& a, const Id& b) { return a + std::string(b.view()); }
+inline std::string operator+(const char* a, const Id& b) { return a + std::string(b.view()); }
+inline std::string operator+(const Id& a, std::string_view b) { return std::string(a.view()).append(b); }
+inline std::string operator+(const Id& a, const char* b) { return std::string(a.view()).append(b); }
+inline std::string operator+(std::string&& a, const Id& b) { return std::move(a.append(b.view())); }
+
+inline std::ostream& operator<<(std::ostream& os, const Id& id) { return os << id.view(); }
+
+}  // namespace router::core
+
+template <>
+struct std::hash<router::core::Id> {
+  std::size_t operator()(const router::core::Id& id) const noexcept { return std::hash<std::string_view>()(id.view()); }
+};
