@@ -78,6 +78,15 @@ std::string Router::State::check_invariants() const {
     if (esc->status == EscalationStatus::queued && esc->assignee != no_index) return esc->id + " is queued with an assignee";
   }
   if (open != open_count || open != open_by_conversation.size()) return "open escalation count is off";
+  // Every kept escalation is findable by its id, and nothing else is.
+  std::size_t kept = 0;
+  for (EscalationIndex e = 0; e < escalations.size(); ++e) {
+    if (escalations[e] == nullptr) continue;
+    ++kept;
+    auto it = escalation_by_id.find(escalations[e]->id);
+    if (it == escalation_by_id.end() || it->second != e) return escalations[e]->id + " is kept but not findable by id";
+  }
+  if (kept != escalation_by_id.size()) return "escalations by id name dropped ones";
   // Work-conserving: no agent that can take work is eligible for anything waiting.
   for (AgentIndex a = 0; a < agents.size(); ++a) {
     const Agent& agent = agents[a];

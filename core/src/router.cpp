@@ -145,13 +145,6 @@ std::vector<RuleError> Router::State::install(const RuleSet& rules_in) {
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-std::string Router::State::conversation_key(Symbol workspace, std::string_view conversation) const {
-  std::string key = std::to_string(workspace);
-  key += '\x1f';
-  key += conversation;
-  return key;
-}
-
 std::string Router::State::contact_key(const Escalation& esc) const {
   std::string key = std::to_string(esc.workspace);
   key += '\x1f';
@@ -261,7 +254,7 @@ void Router::State::close(EscalationIndex index, EscalationStatus status, Outbou
     esc.ai_enabled = true;
   }
   ++esc.version;
-  open_by_conversation.erase(conversation_key(esc.workspace, esc.conversation_id));
+  open_by_conversation.erase(open_by_conversation.find(conversation_key(esc.workspace, esc.conversation_id)));
   --open_count;
   OutboundEvent& e = emit(type, &esc);
   e.reason = why;
@@ -470,7 +463,7 @@ void Router::State::on_escalation_requested(const InboundEvent& event) {
     add_message(esc, MessageRole::customer, "", event.text);
   }
   escalation_by_id.emplace(esc.id, index);
-  open_by_conversation.emplace(conversation_key(esc.workspace, esc.conversation_id), index);
+  open_by_conversation.emplace(ConversationKey{esc.workspace, esc.conversation_id}, index);
   ContactHistory& history = contacts[contact_key(esc)];
   if (contact_of.size() < escalations.size()) contact_of.resize(escalations.size(), nullptr);
   contact_of[index] = &history;

@@ -140,6 +140,31 @@ struct ContactHistory {
   std::vector<Id> escalation_ids;  // most recent last, bounded
 };
 
+// The open escalation of a conversation is found by (workspace, conversation id) without building
+// a key string: the map looks up by a view of the id.
+struct ConversationRef {
+  Symbol workspace = no_symbol;
+  std::string_view conversation;
+};
+struct ConversationKey {
+  Symbol workspace = no_symbol;
+  std::string conversation;
+};
+struct ConversationHash {
+  using is_transparent = void;
+  std::size_t operator()(const ConversationRef& k) const noexcept {
+    return std::hash<std::string_view>()(k.conversation) * 31 + k.workspace;
+  }
+  std::size_t operator()(const ConversationKey& k) const noexcept { return (*this)(ConversationRef{k.workspace, k.conversation}); }
+};
+struct ConversationEqual {
+  using is_transparent = void;
+  template <typename A, typename B>
+  bool operator()(const A& a, const B& b) const noexcept {
+    return a.workspace == b.workspace && std::string_view(a.conversation) == std::string_view(b.conversation);
+  }
+};
+
 // Deferred work inside one apply(): placing escalations and letting agents pull from the backlog.
 struct Work {
   enum class Kind : std::uint8_t { place, pull } kind;
@@ -166,7 +191,7 @@ struct Router::State {
   std::vector<std::unique_ptr<Escalation>> escalations;  // slots; null when evicted
   std::vector<EscalationIndex> free_slots;
   std::map<Id, EscalationIndex, std::less<>> escalation_by_id;  // ULID order = creation order
-  std::unordered_map<std::string, EscalationIndex> open_by_conversation;  // workspace \x1f conversation
+  std::unordered_map<ConversationKey, EscalationIndex, ConversationHash, ConversationEqual> open_by_conversation;
   std::deque<EscalationIndex> closed_order;
   std::unordered_map<std::string, ContactHistory> contacts;  // workspace \x1f contact id
   // Per escalation slot: its contact's history (unordered_map nodes never move; contacts are never
@@ -224,7 +249,9 @@ struct Router::State {
   void take_agent(EscalationIndex index, AgentIndex agent);
   void add_message(Escalation& esc, MessageRole role, const std::string& agent_id, const std::string& text);
   void add_decision(Escalation& esc, Decision decision);
-  std::string conversation_key(Symbol workspace, std::string_view conversation) const;
+  static ConversationRef conversation_key(Symbol workspace, std::string_view conversation) {
+    return {workspace, conversation};
+  }
   std::string contact_key(const Escalation& esc) const;
   void upsert_agent(const AgentSpec& spec, bool from_config);
 

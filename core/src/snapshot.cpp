@@ -315,7 +315,7 @@ Result<Router> Router::restore(std::string_view bytes) {
     }
     s.escalation_by_id.emplace(e->id, i);
     if (is_open(e->status)) {
-      s.open_by_conversation.emplace(s.conversation_key(e->workspace, e->conversation_id), i);
+      s.open_by_conversation.emplace(ConversationKey{e->workspace, e->conversation_id}, i);
       ++s.open_count;
     }
     s.escalations[i] = std::move(e);

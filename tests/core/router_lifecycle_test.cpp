@@ -335,5 +335,55 @@ TEST_F(Lifecycle, AnAgentThatLeavesAWorkspaceGivesBackItsEscalations) {
   EXPECT_EQ(holder("conv-1"), "a-2");
 }
 
+// Closed escalations beyond RouterOptions::max_closed are dropped, oldest first: not found by id,
+// not listed; the listing stays newest first and pages by cursor across the gaps they leave (and
+// after the index sheds them), and a snapshot keeps exactly what is kept.
+TEST(Retention, ClosedEscalationsBeyondTheLimitAreForgottenAndTheListingSkipsThem) {
+  RouterOptions options;
+  options.max_closed = 3;
+  Router r(options);
+  RuleSet rules;
+  rules.queues.push_back(queue("general"));
+  rules.routes.push_back(route("default", "true", "general"));
+  ASSERT_TRUE(r.load_rules(rules).empty());
+  TimestampMs now = 1'773'309'900'000;
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3000; ++i) {  // enough evictions for the id index to shed its gaps
+    InboundEvent e;
+    e.type = InboundType::escalation_requested;
+    e.workspace_id = "ws-1";
+    e.conversation_id = "conv-" + std::to_string(i);
+    ids.push_back(r.apply(Input{now, e}).escalation_id.str());
+    if (i % 1000 != 999) r.apply(Input{now, ResolveCommand{ids.back(), ""}});  // 3 stay open
+    now += (i % 7 == 0) ? 1 : 0;  // several per millisecond too
+  }
+  ASSERT_EQ(r.check_invariants(), "");
+  EXPECT_EQ(r.find_escalation(ids[0]), nullptr);
+  EXPECT_EQ(r.find_escalation(ids[2995]), nullptr);
+  EXPECT_NE(r.find_escalation(ids[999]), nullptr);  // open: never dropped
+  const V kept{ids[2999], ids[2998], ids[2997], ids[2996], ids[1999], ids[999]};
+  for (const Router* router : {&r}) {
+    V listed;
+    EscalationFilter f;
+    f.limit = 2;
+    for (;;) {
+      const EscalationPage page = router->list_escalations(f);
+      for (const Escalation* e : page.items) listed.push_back(e->id.str());
+      if (page.next_cursor.empty()) break;
+      f.cursor = page.next_cursor;
+    }
+    EXPECT_EQ(listed, kept);
+  }
+  auto restored = Router::restore(r.snapshot());
+  ASSERT_TRUE(restored.ok());
+  EXPECT_EQ(restored.value().check_invariants(), "");
+  EscalationFilter all;
+  all.limit = 200;
+  V listed;
+  for (const Escalation* e : restored.value().list_escalations(all).items) listed.push_back(e->id.str());
+  EXPECT_EQ(listed, kept);
+  EXPECT_EQ(restored.value().snapshot(), r.snapshot());
+}
+
 }  // namespace
 }  // namespace router::core::testing
