@@ -87,6 +87,18 @@ std::string Router::State::check_invariants() const {
     if (it == escalation_by_id.end() || it->second != e) return escalations[e]->id + " is kept but not findable by id";
   }
   if (kept != escalation_by_id.size()) return "escalations by id name dropped ones";
+  // Contacts are remembered while one of their escalations is kept, and only then.
+  std::unordered_map<const ContactHistory*, std::uint32_t> per_contact;
+  for (EscalationIndex e = 0; e < escalations.size(); ++e) {
+    if (escalations[e] == nullptr) continue;
+    auto it = contacts.find(contact_key(*escalations[e]));
+    if (it == contacts.end() || &it->second != contact_of[e]) return escalations[e]->id + " has lost its contact history";
+    ++per_contact[contact_of[e]];
+  }
+  for (const auto& [key, history] : contacts) {
+    auto it = per_contact.find(&history);
+    if (it == per_contact.end() || it->second != history.kept) return "contact history counts are off";
+  }
   // Work-conserving: no agent that can take work is eligible for anything waiting.
   for (AgentIndex a = 0; a < agents.size(); ++a) {
     const Agent& agent = agents[a];

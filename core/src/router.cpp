@@ -268,6 +268,8 @@ void Router::State::close(EscalationIndex index, EscalationStatus status, Outbou
     const EscalationIndex old = closed_order.front();
     closed_order.pop_front();
     escalation_by_id.erase(escalations[old]->id);
+    if (--contact_of[old]->kept == 0) contacts.erase(contact_key(*escalations[old]));
+    contact_of[old] = nullptr;
     escalations[old].reset();
     free_slots.push_back(old);
   }
@@ -467,6 +469,7 @@ void Router::State::on_escalation_requested(const InboundEvent& event) {
   ContactHistory& history = contacts[contact_key(esc)];
   if (contact_of.size() < escalations.size()) contact_of.resize(escalations.size(), nullptr);
   contact_of[index] = &history;
+  ++history.kept;
   history.escalation_ids.push_back(esc.id);
   if (history.escalation_ids.size() > max_contact_history) {
     history.escalation_ids.erase(history.escalation_ids.begin());

@@ -135,9 +135,13 @@ struct Deadline {
   bool operator<(const Deadline& o) const { return at != o.at ? at < o.at : seq < o.seq; }
 };
 
+// What the router remembers of a contact (sticky routing, previous escalations). It lives as long
+// as one of the contact's escalations is kept (open, or among the last max_closed closed ones), so
+// the contacts map is bounded by the escalations kept.
 struct ContactHistory {
   AgentIndex last_agent = no_index;
   std::vector<Id> escalation_ids;  // most recent last, bounded
+  std::uint32_t kept = 0;          // escalations kept that belong to it (runtime; rebuilt on restore)
 };
 
 // The open escalation of a conversation is found by (workspace, conversation id) without building

@@ -333,8 +333,11 @@ Result<Router> Router::restore(std::string_view bytes) {
   }
   s.contact_of.assign(s.escalations.size(), nullptr);
   for (EscalationIndex i = 0; i < s.escalations.size(); ++i) {
-    if (s.escalations[i] != nullptr) s.contact_of[i] = &s.contacts[s.contact_key(*s.escalations[i])];
+    if (s.escalations[i] == nullptr) continue;
+    s.contact_of[i] = &s.contacts[s.contact_key(*s.escalations[i])];
+    ++s.contact_of[i]->kept;
   }
+  std::erase_if(s.contacts, [](const auto& entry) { return entry.second.kept == 0; });  // none of theirs kept
   const std::uint32_t queue_count = r.count(16);
   s.queues.resize(queue_count);
   for (std::uint32_t i = 0; i < queue_count && r.ok(); ++i) {
