@@ -154,12 +154,14 @@ struct ConversationKey {
   Symbol workspace = no_symbol;
   std::string conversation;
 };
+// Not noexcept on purpose: libstdc++ then keeps each node's hash code, so a lookup compares codes
+// while walking a bucket instead of hashing every string it passes.
 struct ConversationHash {
   using is_transparent = void;
-  std::size_t operator()(const ConversationRef& k) const noexcept {
+  std::size_t operator()(const ConversationRef& k) const {
     return std::hash<std::string_view>()(k.conversation) * 31 + k.workspace;
   }
-  std::size_t operator()(const ConversationKey& k) const noexcept { return (*this)(ConversationRef{k.workspace, k.conversation}); }
+  std::size_t operator()(const ConversationKey& k) const { return (*this)(ConversationRef{k.workspace, k.conversation}); }
 };
 struct ConversationEqual {
   using is_transparent = void;
