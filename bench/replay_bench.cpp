@@ -65,7 +65,7 @@ core::Command input(std::uint64_t n, const core::Router& router) {
     }
     default: {
       const core::Escalation* esc = router.find_open_escalation(ws, conv);
-      return core::ResolveCommand{esc != nullptr ? esc->id : "none", "done"};
+      return core::ResolveCommand{esc != nullptr ? esc->id.str() : std::string("none"), "done"};
     }
   }
 }
