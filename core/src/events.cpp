@@ -59,7 +59,7 @@ void write_decision_json(JsonWriter& w, const Decision& d) {
   w.field("reason", d.reason);
   w.key("candidates").begin_array();
   for (const auto& c : d.candidates) {
-    w.begin_object().field("agentId", c.agent).field("verdict", c.verdict).end_object();
+    w.begin_object().field("agentId", c.agent).field("verdict", c.verdict()).end_object();
   }
   w.end_array();
   if (d.not_examined != 0) w.field("notExamined", d.not_examined);

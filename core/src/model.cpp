@@ -4,6 +4,16 @@
 
 namespace router::core {
 
+std::string Decision::Candidate::verdict() const {
+  switch (kind) {
+    case Verdict::rule: return "does not match the queue's agents rule";
+    case Verdict::step_rule: return "does not match step " + std::to_string(step) + "'s agents rule";
+    case Verdict::excluded: return "rejected or missed this escalation before";
+    case Verdict::text: break;
+  }
+  return text;
+}
+
 const char* escalation_status_name(EscalationStatus status) noexcept {
   switch (status) {
     case EscalationStatus::queued: return "queued";

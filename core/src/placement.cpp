@@ -14,9 +14,10 @@ QueueKey key_of(const Escalation& esc) {
 
 constexpr std::size_t max_listed_candidates = 5;
 
-void note_candidate(Decision& d, const Agent& agent, std::string verdict) {
+void note_candidate(Decision& d, const Agent& agent, Decision::Candidate::Verdict kind, std::int32_t step = -1,
+                    std::string text = {}) {
   if (d.candidates.size() < max_listed_candidates) {
-    d.candidates.push_back({agent.id, std::move(verdict)});
+    d.candidates.push_back({agent.id, kind, step, std::move(text)});
   }
 }
 
@@ -562,10 +563,9 @@ AgentIndex Router::State::choose_agent(const Escalation& esc, const CompiledQueu
   }
   for (std::size_t i = 0; i < loser_count; ++i) {
     if (best != no_index && best_rank < losers[i].rank) break;  // ranked after the winner: not examined
-    note_candidate(d, agents[losers[i].agent],
-                   losers[i].excluded ? "rejected or missed this escalation before"
-                   : esc.step >= 0    ? "does not match step " + std::to_string(esc.step) + "'s agents rule"
-                                      : "does not match the queue's agents rule");
+    using V = Decision::Candidate::Verdict;
+    note_candidate(d, agents[losers[i].agent], losers[i].excluded ? V::excluded : esc.step >= 0 ? V::step_rule : V::rule,
+                   esc.step);
   }
   return best;
 }
@@ -594,7 +594,7 @@ void Router::State::place(EscalationIndex index) {
           chosen = last;
           d.reason = "sticky: " + agents[last].id + " served this contact last";
         } else {
-          note_candidate(d, agents[last], "sticky candidate, but " + why);
+          note_candidate(d, agents[last], Decision::Candidate::Verdict::text, -1, "sticky candidate, but " + why);
         }
       }
     }

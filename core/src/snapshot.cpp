@@ -22,7 +22,7 @@ void write_decision(ByteWriter& w, const Decision& d) {
   w.u32(static_cast<std::uint32_t>(d.candidates.size()));
   for (const auto& c : d.candidates) {
     w.str(c.agent);
-    w.str(c.verdict);
+    w.str(c.verdict());  // as words: a restored candidate keeps them as text
   }
   w.u32(d.not_examined);
 }
@@ -39,7 +39,7 @@ Decision read_decision(ByteReader& r) {
   d.candidates.resize(r.count(8));
   for (auto& c : d.candidates) {
     c.agent = r.str();
-    c.verdict = r.str();
+    c.text = r.str();
   }
   d.not_examined = r.u32();
   return d;

@@ -48,7 +48,7 @@ TEST_F(Routing, QueueAgentsRuleDecidesEligibility) {
   const Decision& waiting = esc("c2").trail.back();
   EXPECT_EQ(waiting.action, "waiting");
   ASSERT_FALSE(waiting.candidates.empty());
-  EXPECT_EQ(waiting.candidates[0].verdict, "does not match the queue's agents rule");
+  EXPECT_EQ(waiting.candidates[0].verdict(), "does not match the queue's agents rule");
 }
 
 TEST_F(Routing, OnlyWorkspaceMembersAreEverAssigned) {
@@ -194,7 +194,7 @@ TEST_F(Routing, TheStrategyOrderHoldsAcrossAgentsOfDifferentProfiles) {
   const Decision& d = esc("c4").trail.back();
   ASSERT_EQ(d.candidates.size(), 1u);  // p ranked first (idle since c1) but cannot serve vi
   EXPECT_EQ(d.candidates[0].agent, "p");
-  EXPECT_EQ(d.candidates[0].verdict, "does not match the queue's agents rule");
+  EXPECT_EQ(d.candidates[0].verdict(), "does not match the queue's agents rule");
   EXPECT_EQ(router.check_invariants(), "");
 }
 
@@ -449,6 +449,41 @@ TEST_F(Routing, TheTrailExplainsWhyTheChosenAgentWon) {
   EXPECT_EQ(d.queue, "general");
   EXPECT_EQ(d.route, "default");
   EXPECT_FALSE(d.reason.empty());
+}
+
+// Each listed loser says why it lost, in words, and the words survive a snapshot.
+TEST_F(Routing, TheTrailSaysWhyEachListedAgentLost) {
+  QueueSpec q = queue("general", R"(agent.id != "b-1")");
+  q.offer_timeout_ms = 30'000;
+  q.steps.push_back(QueueStep{60'000, ExpressionSource{R"(agent.id == "nobody")", {}}});
+  load_simple({agent("a-1"), agent("b-1")}, q);
+  request("c1");
+  ASSERT_EQ(holder("c1"), "a-1");
+  apply(RejectCommand{esc("c1").id, "a-1"});
+  const Decision waiting = esc("c1").trail.back();
+  EXPECT_EQ(waiting.action, "waiting");
+  ASSERT_EQ(waiting.candidates.size(), 2u);
+  EXPECT_EQ(waiting.candidates[0].agent, "a-1");
+  EXPECT_EQ(waiting.candidates[0].verdict(), "rejected or missed this escalation before");
+  EXPECT_EQ(waiting.candidates[1].agent, "b-1");
+  EXPECT_EQ(waiting.candidates[1].verdict(), "does not match the queue's agents rule");
+  advance(60'000);  // step 0: nobody matches
+  const Decision& stepped = esc("c1").trail.back();
+  EXPECT_EQ(stepped.action, "waiting");
+  ASSERT_EQ(stepped.candidates.size(), 2u);
+  EXPECT_EQ(stepped.candidates[0].verdict(), "does not match step 0's agents rule");  // the rule rules it out first
+  EXPECT_EQ(stepped.candidates[1].verdict(), "does not match step 0's agents rule");
+  auto restored = Router::restore(router.snapshot());
+  ASSERT_TRUE(restored.ok());
+  const Escalation* again = restored.value().find_open_escalation("ws-1", "c1");
+  ASSERT_NE(again, nullptr);
+  ASSERT_EQ(again->trail.back().candidates.size(), 2u);
+  EXPECT_EQ(again->trail.back().candidates[1].verdict(), "does not match step 0's agents rule");
+  const auto& earlier = again->trail[again->trail.size() - 3];  // waiting, step, waiting
+  ASSERT_EQ(earlier.candidates.size(), 2u);
+  EXPECT_EQ(earlier.candidates[0].verdict(), "rejected or missed this escalation before");
+  EXPECT_EQ(earlier.candidates[1].verdict(), "does not match the queue's agents rule");
+  EXPECT_EQ(restored.value().snapshot(), router.snapshot());
 }
 
 }  // namespace

@@ -81,8 +81,13 @@ struct Decision {
   std::string agent;       // the chosen agent, if any
   std::string reason;      // why, in words
   struct Candidate {
+    // Why it lost, kept as a code (spelled when read: no string built per decision) or as words.
+    enum class Verdict : std::uint8_t { text, rule, step_rule, excluded };
     std::string agent;
-    std::string verdict;  // "chosen", or why it lost
+    Verdict kind = Verdict::text;
+    std::int32_t step = -1;  // step_rule: the step whose rule it does not match
+    std::string text;        // Verdict::text: the words
+    std::string verdict() const;  // why it lost, in words
   };
   std::vector<Candidate> candidates;  // the ones examined, at most a few
   std::uint32_t not_examined = 0;     // eligible-ranked agents after the winner, not examined
