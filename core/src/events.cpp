@@ -56,7 +56,7 @@ void write_decision_json(JsonWriter& w, const Decision& d) {
   if (!d.queue.empty()) w.field("queue", d.queue);
   if (d.step >= 0) w.field("step", d.step);
   if (!d.agent.empty()) w.field("agentId", d.agent);
-  w.field("reason", d.reason);
+  w.field("reason", d.reason());
   w.key("candidates").begin_array();
   for (const auto& c : d.candidates) {
     w.begin_object().field("agentId", c.agent).field("verdict", c.verdict()).end_object();

@@ -1,8 +1,27 @@
 #include "router/core/model.hpp"
 
+#include "router/core/time.hpp"
+
 #include <algorithm>
 
 namespace router::core {
+
+std::string Decision::reason() const {
+  const auto idle = [this] {
+    return last_assigned_at > 0 ? "last assigned " + format_rfc3339_ms(last_assigned_at) : std::string("never assigned");
+  };
+  switch (why) {
+    case Why::least_loaded:
+      return "least loaded: load " + std::to_string(load) + "/" + std::to_string(capacity) + ", " + idle();
+    case Why::longest_idle: return "longest idle: " + idle();
+    case Why::round_robin: return "round robin: next in turn in queue " + queue;
+    case Why::pulled: return agent + " can take work: the oldest highest-priority escalation it is eligible for";
+    case Why::nobody_free: return "no agent of the workspace is available with free capacity";
+    case Why::none_eligible: return "none of the " + std::to_string(load) + " available agents is eligible";
+    case Why::words: break;
+  }
+  return words;
+}
 
 std::string Decision::Candidate::verdict() const {
   switch (kind) {

@@ -21,10 +21,6 @@ void note_candidate(Decision& d, const Agent& agent, Decision::Candidate::Verdic
   }
 }
 
-std::string idle_text(const Agent& agent) {
-  return agent.last_assigned_at > 0 ? "last assigned " + format_rfc3339_ms(agent.last_assigned_at) : "never assigned";
-}
-
 }  // namespace
 
 std::uint32_t Router::State::queue_of(Symbol workspace, Symbol name) {
@@ -89,13 +85,13 @@ void Router::State::route(EscalationIndex index) {
       esc.queue = route.queue;
       d.route = route.spec.name;
       d.queue = route.spec.queue;
-      d.reason = "first matching route: " + route.when.text();
+      d.words = "first matching route: " + route.when.text();
       break;
     }
   }
   if (esc.route < 0) {
     d.action = "unrouted";
-    d.reason = "no route matched; it waits until the rules change";
+    d.words = "no route matched; it waits until the rules change";
   }
   add_decision(esc, std::move(d));
 }
@@ -123,7 +119,7 @@ void Router::State::enqueue(EscalationIndex index, bool requeue, const char* why
     d.at = now;
     d.action = "requeued";
     d.queue = std::string(symbols.name(esc.queue));
-    d.reason = why;
+    d.words = why;
     add_decision(esc, std::move(d));
   }
   esc.announce_pending = true;
@@ -592,7 +588,7 @@ void Router::State::place(EscalationIndex index) {
       if (const AgentIndex last = history_of(index).last_agent; last != no_index) {
         if (eligible(esc, last, *spec, &why)) {
           chosen = last;
-          d.reason = "sticky: " + agents[last].id + " served this contact last";
+          d.words = "sticky: " + agents[last].id + " served this contact last";
         } else {
           note_candidate(d, agents[last], Decision::Candidate::Verdict::text, -1, "sticky candidate, but " + why);
         }
@@ -607,10 +603,16 @@ void Router::State::place(EscalationIndex index) {
         const Agent& a = agents[chosen];
         switch (spec->spec.strategy) {
           case Strategy::least_loaded:
-            d.reason = "least loaded: load " + std::to_string(a.load) + "/" + std::to_string(a.capacity) + ", " + idle_text(a);
+            d.why = Decision::Why::least_loaded;
+            d.load = a.load;
+            d.capacity = a.capacity;
+            d.last_assigned_at = a.last_assigned_at;
             break;
-          case Strategy::longest_idle: d.reason = "longest idle: " + idle_text(a); break;
-          default: d.reason = "round robin: next in turn in queue " + spec->spec.name; break;
+          case Strategy::longest_idle:
+            d.why = Decision::Why::longest_idle;
+            d.last_assigned_at = a.last_assigned_at;
+            break;
+          default: d.why = Decision::Why::round_robin; break;  // spelled with d.queue
         }
         ++decided;
       }
@@ -618,8 +620,8 @@ void Router::State::place(EscalationIndex index) {
     if (chosen == no_index) {
       if (esc.trail.empty() || esc.trail.back().action != "waiting") {
         d.action = "waiting";
-        d.reason = ready_count == 0 ? "no agent of the workspace is available with free capacity"
-                                    : "none of the " + std::to_string(ready_count) + " available agents is eligible";
+        d.why = ready_count == 0 ? Decision::Why::nobody_free : Decision::Why::none_eligible;
+        d.load = static_cast<std::uint32_t>(ready_count);
         add_decision(esc, std::move(d));
       }
       return;
@@ -633,7 +635,7 @@ void Router::State::place(EscalationIndex index) {
     }
     Decision backlog;
     backlog.at = now;
-    backlog.reason = "served before " + esc.id + ": it waited longer or has a higher priority";
+    backlog.words = "served before " + esc.id + ": it waited longer or has a higher priority";
     hand(first, chosen, std::move(backlog));
   }
 }
@@ -738,7 +740,7 @@ void Router::State::pull(AgentIndex index) {
     }
     Decision d;
     d.at = now;
-    d.reason = agent.id + " can take work: the oldest highest-priority escalation it is eligible for";
+    d.why = Decision::Why::pulled;  // spelled with d.agent, set by hand()
     hand(next, index, std::move(d));
   }
 }

@@ -600,7 +600,7 @@ void Router::State::command(const AssignCommand& c) {
   d.action = "assigned";
   d.agent = a.id;
   d.queue = std::string(symbols.name(esc->queue));
-  d.reason = "assigned by an operator";
+  d.words = "assigned by an operator";
   add_decision(*esc, d);
   emit(OutboundType::escalation_success, esc).decision = std::move(d);
 }
@@ -646,7 +646,7 @@ void Router::State::command(const AcceptCommand& c) {
   d.action = "accepted";
   d.agent = c.agent_id;
   d.queue = std::string(symbols.name(esc->queue));
-  d.reason = "the agent accepted the offer";
+  d.words = "the agent accepted the offer";
   add_decision(*esc, d);
   emit(OutboundType::escalation_success, esc).decision = std::move(d);
 }
@@ -708,7 +708,7 @@ void Router::State::command(const TakeoverCommand& c) {
   d.at = now;
   d.action = "taken_over";
   d.agent = a.id;
-  d.reason = "taken over by the agent: the AI is paused";
+  d.words = "taken over by the agent: the AI is paused";
   add_decision(*esc, d);
   emit(OutboundType::escalation_taken_over, esc).decision = std::move(d);
 }

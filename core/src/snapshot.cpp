@@ -18,7 +18,7 @@ void write_decision(ByteWriter& w, const Decision& d) {
   w.str(d.queue);
   w.i32(d.step);
   w.str(d.agent);
-  w.str(d.reason);
+  w.str(d.reason());  // as words: a restored decision keeps them as words
   w.u32(static_cast<std::uint32_t>(d.candidates.size()));
   for (const auto& c : d.candidates) {
     w.str(c.agent);
@@ -35,7 +35,7 @@ Decision read_decision(ByteReader& r) {
   d.queue = r.str();
   d.step = r.i32();
   d.agent = r.str();
-  d.reason = r.str();
+  d.words = r.str();
   d.candidates.resize(r.count(8));
   for (auto& c : d.candidates) {
     c.agent = r.str();

@@ -80,7 +80,7 @@ void Router::State::fire(const Deadline& d) {
         decision.action = "step";
         decision.queue = spec->spec.name;
         decision.step = step;
-        decision.reason = "waited " + format_duration(now - esc->queued_at) + ": agents rule widened to " +
+        decision.words = "waited " + format_duration(now - esc->queued_at) + ": agents rule widened to " +
                           agents_rule(*spec, step).text();
         add_decision(*esc, std::move(decision));
       }

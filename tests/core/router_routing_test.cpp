@@ -208,7 +208,7 @@ TEST_F(Routing, LeastLoadedPrefersTheLowerLoadRatioThenTheLongestIdle) {
   EXPECT_EQ(holder("c3"), "big");  // big 1/4 < small 1/2
   const Decision& d = esc("c3").trail.back();
   EXPECT_EQ(d.action, "assigned");
-  EXPECT_NE(d.reason.find("least loaded: load 1/4"), std::string::npos) << d.reason;
+  EXPECT_NE(d.reason().find("least loaded: load 1/4"), std::string::npos) << d.reason();
 }
 
 TEST_F(Routing, LongestIdleChoosesTheAgentAssignedLongestAgo) {
@@ -252,7 +252,7 @@ TEST_F(Routing, StickyPrefersTheAgentWhoLastServedTheContact) {
   request("filler", 0);  // makes `served` less attractive by load? no: it goes to the other one
   request("c2", 0, {}, "en", "ws-1", "cust-7");
   EXPECT_EQ(holder("c2"), served);
-  EXPECT_NE(esc("c2").trail.back().reason.find("sticky"), std::string::npos);
+  EXPECT_NE(esc("c2").trail.back().reason().find("sticky"), std::string::npos);
 }
 
 TEST_F(Routing, StepsWidenTheTargetAsTheEscalationWaits) {
@@ -448,7 +448,7 @@ TEST_F(Routing, TheTrailExplainsWhyTheChosenAgentWon) {
   EXPECT_EQ(d.agent, "winner");
   EXPECT_EQ(d.queue, "general");
   EXPECT_EQ(d.route, "default");
-  EXPECT_FALSE(d.reason.empty());
+  EXPECT_FALSE(d.reason().empty());
 }
 
 // Each listed loser says why it lost, in words, and the words survive a snapshot.
@@ -484,6 +484,42 @@ TEST_F(Routing, TheTrailSaysWhyEachListedAgentLost) {
   EXPECT_EQ(earlier.candidates[0].verdict(), "rejected or missed this escalation before");
   EXPECT_EQ(earlier.candidates[1].verdict(), "does not match the queue's agents rule");
   EXPECT_EQ(restored.value().snapshot(), router.snapshot());
+}
+
+// Each reason the router gives for a placement, in words, and the same words after a snapshot.
+TEST_F(Routing, TheTrailSpellsWhyEachPlacementWasMade) {
+  load_simple({agent("a-1", {}, {"en"}, 1), agent("fr-1", {}, {"fr"}, 1)},
+              queue("general", "escalation.language in agent.languages", Strategy::longest_idle));
+  request("c1");
+  EXPECT_EQ(esc("c1").trail.back().reason(), "longest idle: never assigned");
+  request("c2");  // a-1 is full; fr-1 is free but not eligible
+  EXPECT_EQ(esc("c2").trail.back().reason(), "none of the 1 available agents is eligible");
+  agent_status("fr-1", AgentStatus::away);
+  request("c3");
+  EXPECT_EQ(esc("c3").trail.back().reason(), "no agent of the workspace is available with free capacity");
+  advance(1000);
+  apply(ResolveCommand{esc("c1").id, ""});
+  EXPECT_EQ(esc("c2").trail.back().reason(),
+            "a-1 can take work: the oldest highest-priority escalation it is eligible for");
+  auto restored = Router::restore(router.snapshot());
+  ASSERT_TRUE(restored.ok());
+  const Escalation* c2 = restored.value().find_open_escalation("ws-1", "c2");
+  ASSERT_NE(c2, nullptr);
+  EXPECT_EQ(c2->trail.back().reason(), esc("c2").trail.back().reason());
+  EXPECT_EQ(restored.value().snapshot(), router.snapshot());
+  apply(ResolveCommand{esc("c2").id, ""});
+  const std::string pulled_again = esc("c3").trail.back().reason();
+  EXPECT_EQ(pulled_again.rfind("a-1 can take work", 0), 0u) << pulled_again;
+  apply(ResolveCommand{esc("c3").id, ""});
+  advance(1000);
+  request("c4");
+  EXPECT_EQ(esc("c4").trail.back().reason(), "longest idle: last assigned " + format_rfc3339_ms(now - 1000));
+}
+
+TEST_F(Routing, RoundRobinSaysWhoseTurnItWas) {
+  load_simple({agent("a-1"), agent("a-2")}, queue("general", "true", Strategy::round_robin));
+  request("c1");
+  EXPECT_EQ(esc("c1").trail.back().reason(), "round robin: next in turn in queue general");
 }
 
 }  // namespace

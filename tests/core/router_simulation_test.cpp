@@ -212,7 +212,7 @@ class Simulation {
   void check_fifo(const Outcome& outcome, const std::map<std::string, QueuedKey>& queued_before) {
     for (const OutboundEvent& event : outcome.events) {
       if ((event.type != OutboundType::escalation_offered && event.type != OutboundType::escalation_success) ||
-          !event.decision || event.decision->reason == "assigned by an operator" || event.decision->action == "accepted") {
+          !event.decision || event.decision->reason() == "assigned by an operator" || event.decision->action == "accepted") {
         continue;
       }
       const Escalation* handed = router_.find_escalation(event.escalation_id);

@@ -79,7 +79,15 @@ struct Decision {
   std::string queue;
   std::int32_t step = -1;  // index of the active [[queues.steps]] entry, -1 for the base rule
   std::string agent;       // the chosen agent, if any
-  std::string reason;      // why, in words
+  // Why. The frequent reasons are kept as a code and their numbers, spelled by reason() when read (no
+  // string built per decision); the others as words.
+  enum class Why : std::uint8_t { words, least_loaded, longest_idle, round_robin, pulled, nobody_free, none_eligible };
+  Why why = Why::words;
+  std::string words;                    // Why::words: the reason
+  std::uint32_t load = 0;               // least_loaded: the chosen agent's load; none_eligible: agents available
+  std::uint32_t capacity = 0;           // least_loaded: the chosen agent's capacity
+  TimestampMs last_assigned_at = 0;     // least_loaded, longest_idle: the chosen agent's (0: never)
+  std::string reason() const;           // why, in words
   struct Candidate {
     // Why it lost, kept as a code (spelled when read: no string built per decision) or as words.
     enum class Verdict : std::uint8_t { text, rule, step_rule, excluded };
