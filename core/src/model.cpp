@@ -1,8 +1,8 @@
 #include "router/core/model.hpp"
 
-#include "router/core/time.hpp"
-
 #include <algorithm>
+
+#include "router/core/time.hpp"
 
 namespace router::core {
 

@@ -6,7 +6,6 @@
 #include <compare>
 #include <cstdint>
 #include <cstring>
-#include <functional>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -35,7 +34,6 @@ class Id {
   }
 
   const char* data() const { return data_; }
-  const char* c_str() const { return data_; }
   char* mutable_data() { return data_; }
   std::size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
@@ -44,7 +42,6 @@ class Id {
     size_ = static_cast<std::uint8_t>(n);
     data_[n] = '\0';
   }
-  void clear() { resize(0); }
 
   std::string_view view() const { return {data_, size_}; }
   operator std::string_view() const { return view(); }  // NOLINT(google-explicit-constructor): reads as text
@@ -70,8 +67,3 @@ inline std::string operator+(std::string&& a, const Id& b) { return std::move(a.
 inline std::ostream& operator<<(std::ostream& os, const Id& id) { return os << id.view(); }
 
 }  // namespace router::core
-
-template <>
-struct std::hash<router::core::Id> {
-  std::size_t operator()(const router::core::Id& id) const noexcept { return std::hash<std::string_view>()(id.view()); }
-};
