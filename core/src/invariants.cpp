@@ -78,23 +78,20 @@ std::string Router::State::check_invariants() const {
     if (esc->status == EscalationStatus::queued && esc->assignee != no_index) return esc->id + " is queued with an assignee";
   }
   if (open != open_count || open != open_by_conversation.size()) return "open escalation count is off";
-  // Every kept escalation is findable by its id, and nothing else is.
+  // Every kept escalation is findable by its id, and nothing else is. Contacts are remembered while
+  // one of their escalations is kept, and only then.
   std::size_t kept = 0;
+  std::unordered_map<const ContactHistory*, std::uint32_t> per_contact;
   for (EscalationIndex e = 0; e < escalations.size(); ++e) {
     if (escalations[e] == nullptr) continue;
     ++kept;
     auto it = escalation_by_id.find(escalations[e]->id);
     if (it == escalation_by_id.end() || it->second != e) return escalations[e]->id + " is kept but not findable by id";
-  }
-  if (kept != escalation_by_id.size()) return "escalations by id name dropped ones";
-  // Contacts are remembered while one of their escalations is kept, and only then.
-  std::unordered_map<const ContactHistory*, std::uint32_t> per_contact;
-  for (EscalationIndex e = 0; e < escalations.size(); ++e) {
-    if (escalations[e] == nullptr) continue;
-    auto it = contacts.find(contact_key(*escalations[e]));
-    if (it == contacts.end() || &it->second != contact_of[e]) return escalations[e]->id + " has lost its contact history";
+    auto contact = contacts.find(contact_key(*escalations[e]));
+    if (contact == contacts.end() || &contact->second != contact_of[e]) return escalations[e]->id + " has lost its contact history";
     ++per_contact[contact_of[e]];
   }
+  if (kept != escalation_by_id.size()) return "escalations by id name dropped ones";
   for (const auto& [key, history] : contacts) {
     auto it = per_contact.find(&history);
     if (it == per_contact.end() || it->second != history.kept) return "contact history counts are off";
