@@ -86,36 +86,12 @@ class ByteReader {
   explicit ByteReader(std::string_view in) : in_(in) {}
   bool ok() const { return ok_; }
 
-  std::uint8_t u8() {
-    std::uint8_t v = 0;
-    raw(&v, 1);
-    return v;
-  }
-  std::uint32_t u32() {
-    std::uint32_t v = 0;
-    raw(&v, sizeof v);
-    return v;
-  }
-  std::uint64_t u64() {
-    std::uint64_t v = 0;
-    raw(&v, sizeof v);
-    return v;
-  }
-  std::int32_t i32() {
-    std::int32_t v = 0;
-    raw(&v, sizeof v);
-    return v;
-  }
-  std::int64_t i64() {
-    std::int64_t v = 0;
-    raw(&v, sizeof v);
-    return v;
-  }
-  double f64() {
-    double v = 0;
-    raw(&v, sizeof v);
-    return v;
-  }
+  std::uint8_t u8() { return fixed<std::uint8_t>(); }
+  std::uint32_t u32() { return fixed<std::uint32_t>(); }
+  std::uint64_t u64() { return fixed<std::uint64_t>(); }
+  std::int32_t i32() { return fixed<std::int32_t>(); }
+  std::int64_t i64() { return fixed<std::int64_t>(); }
+  double f64() { return fixed<double>(); }
   bool b() { return u8() != 0; }
   std::string str() {
     const std::uint32_t n = u32();
@@ -203,6 +179,12 @@ class ByteReader {
   bool at_end() const { return pos_ == in_.size(); }
 
  private:
+  template <typename T>
+  T fixed() {  // a fixed-width value, as ByteWriter wrote it; 0 once the input is short
+    T v{};
+    raw(&v, sizeof v);
+    return v;
+  }
   void raw(void* p, std::size_t n) {
     if (!ok_ || n > in_.size() - pos_) {
       ok_ = false;
