@@ -24,6 +24,7 @@ class UlidGenerator {
   std::uint64_t last_low() const { return low_; }
   void restore(std::uint64_t state, TimestampMs last_time, std::uint64_t high, std::uint64_t low) {
     state_ = state, last_time_ = last_time, high_ = high, low_ = low;
+    last_ = Id();  // spelled afresh by the next id
   }
 
  private:
@@ -33,6 +34,7 @@ class UlidGenerator {
   TimestampMs last_time_ = -1;
   std::uint64_t high_ = 0;  // upper 16 bits of the 80-bit random part
   std::uint64_t low_ = 0;   // lower 64 bits
+  Id last_;                 // the last id spelled (empty: none yet, or skip() moved past it)
 };
 
 }  // namespace router::core
