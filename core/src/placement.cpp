@@ -17,6 +17,7 @@ constexpr std::size_t max_listed_candidates = 5;
 void note_candidate(Decision& d, const Agent& agent, Decision::Candidate::Verdict kind, std::int32_t step = -1,
                     std::string text = {}) {
   if (d.candidates.size() < max_listed_candidates) {
+    if (d.candidates.empty()) d.candidates.reserve(max_listed_candidates);  // one allocation, not four
     d.candidates.push_back({agent.id, kind, step, std::move(text)});
   }
 }
@@ -391,16 +392,26 @@ void Router::State::walk_queue(std::uint32_t index) {
 
 namespace {
 
-void ready_insert(ReadyAgents& r, const AgentIndexEntry& entry, AgentIndex index) {
-  r.by_load.insert({entry.load_ratio, entry.last_assigned_at, index});
-  r.by_idle.insert({entry.last_assigned_at, index});
-  r.ready.insert(index);
+void ready_insert(ReadyAgents& r, const AgentIndexEntry& entry, AgentIndex index, std::vector<ReadyNodes>& spare) {
+  if (spare.empty()) {
+    r.by_load.insert({entry.load_ratio, entry.last_assigned_at, index});
+    r.by_idle.insert({entry.last_assigned_at, index});
+    r.ready.insert(index);
+    return;
+  }
+  ReadyNodes& nodes = spare.back();
+  nodes.by_load.value() = {entry.load_ratio, entry.last_assigned_at, index};
+  nodes.by_idle.value() = {entry.last_assigned_at, index};
+  nodes.ready.value() = index;
+  r.by_load.insert(std::move(nodes.by_load));
+  r.by_idle.insert(std::move(nodes.by_idle));
+  r.ready.insert(std::move(nodes.ready));
+  spare.pop_back();
 }
 
-void ready_erase(ReadyAgents& r, const AgentIndexEntry& entry, AgentIndex index) {
-  r.by_load.erase({entry.load_ratio, entry.last_assigned_at, index});
-  r.by_idle.erase({entry.last_assigned_at, index});
-  r.ready.erase(index);
+void ready_erase(ReadyAgents& r, const AgentIndexEntry& entry, AgentIndex index, std::vector<ReadyNodes>& spare) {
+  spare.push_back({r.by_load.extract({entry.load_ratio, entry.last_assigned_at, index}),
+                   r.by_idle.extract({entry.last_assigned_at, index}), r.ready.extract(index)});
 }
 
 }  // namespace
@@ -439,13 +450,12 @@ void Router::State::unindex_agent(AgentIndex index) {
     --wa.ready_count;
     const std::uint32_t ci = entry.classes[w];
     AgentClass& c = wa.classes[ci];
-    ready_erase(c.agents, entry, index);
+    ready_erase(c.agents, entry, index, entry.spare);
     if (c.agents.ready.empty()) {
       release_class(wa.classes, wa.free_classes, wa.class_by_key, ci);
     }
   }
-  entry.classes.clear();
-  entry.ready = false;
+  entry.ready = false;  // entry.classes stay, as hints for the next index_agent
 }
 
 void Router::State::index_agent(AgentIndex index) {
@@ -457,14 +467,21 @@ void Router::State::index_agent(AgentIndex index) {
   entry.ready = true;
   entry.load_ratio = static_cast<std::uint64_t>(agent.load) * 1'000'000ULL / agent.capacity;
   entry.last_assigned_at = agent.last_assigned_at;
-  agent_class_key(agent, class_key_scratch);
-  entry.classes.clear();
-  for (Symbol ws : agent.workspaces) {
-    WorkspaceAgents& wa = workspace_agents[ws];
+  if (!entry.key_valid || entry.key_generation != rules_generation || rules.agent_key_reads_load) {
+    agent_class_key(agent, entry.class_key);
+    entry.key_generation = rules_generation;
+    entry.key_valid = true;
+  }
+  entry.classes.resize(agent.workspaces.size(), no_index);
+  for (std::size_t w = 0; w < agent.workspaces.size(); ++w) {
+    WorkspaceAgents& wa = workspace_agents[agent.workspaces[w]];
     ++wa.ready_count;
-    const std::uint32_t ci = acquire_class(wa.classes, wa.free_classes, wa.class_by_key, class_key_scratch);
-    ready_insert(wa.classes[ci].agents, entry, index);
-    entry.classes.push_back(ci);
+    std::uint32_t ci = entry.classes[w];
+    if (ci >= wa.classes.size() || wa.classes[ci].key != entry.class_key) {
+      ci = acquire_class(wa.classes, wa.free_classes, wa.class_by_key, entry.class_key);
+      entry.classes[w] = ci;
+    }
+    ready_insert(wa.classes[ci].agents, entry, index, entry.spare);
   }
 }
 
@@ -768,6 +785,7 @@ void Router::State::hand(EscalationIndex index, AgentIndex agent, Decision d) {
     ++esc.version;
     ++q.offered;
     schedule(DeadlineKind::offer_timeout, now + spec->spec.offer_timeout_ms, index, esc.version);
+    reindex_agent(agent);
     d.action = "offered";
     add_decision(esc, d);
     emit(OutboundType::escalation_offered, &esc).decision = std::move(d);
@@ -806,7 +824,6 @@ void Router::State::take_agent(EscalationIndex index, AgentIndex agent) {
   Agent& a = agents[agent];
   ++a.load;
   a.held.push_back(index);
-  reindex_agent(agent);
 }
 
 void Router::State::release_agent(EscalationIndex index) {

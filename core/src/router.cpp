@@ -69,6 +69,7 @@ std::vector<RuleError> compile_rules(const RuleSet& rules, SymbolTable& symbols,
       cs.agents.add_reads(cq.reads, out.agent_reads);
     }
     cq.reads_time = cq.reads.reads(Expression::Field::esc_wait_seconds);
+    out.agent_key_reads_load = out.agent_reads.reads(Expression::Field::agent_load);
     out.queue_by_name.emplace(cq.name, static_cast<std::uint32_t>(out.queues.size() - 1));
   }
   for (const RouteSpec& r : rules.routes) {
@@ -233,6 +234,7 @@ void Router::State::add_message(Escalation& esc, MessageRole role, const std::st
 }
 
 void Router::State::add_decision(Escalation& esc, Decision decision) {
+  if (esc.trail.capacity() == 0) esc.trail.reserve(2);  // the route, then waiting or assigned
   esc.trail.push_back(std::move(decision));
   if (esc.trail.size() > options.max_trail) {
     // Keep the first decision (the route) and the most recent ones.
@@ -284,6 +286,7 @@ void Router::State::upsert_agent(const AgentSpec& spec, bool from_config) {
   }
   Agent& agent = agents[index];
   unindex_agent(index);
+  agent_index[index].key_valid = false;  // its definition may change
   for (Symbol ws : agent.workspaces) {
     auto& members = workspace_agents[ws].members;
     members.erase(std::remove(members.begin(), members.end(), index), members.end());

@@ -64,6 +64,9 @@ struct CompiledRules {
   std::vector<CompiledQueue> queues;
   std::map<Symbol, std::uint32_t> queue_by_name;
   Expression::Reads agent_reads;  // what any queue's agents rule reads of an agent: the agent class key
+  // The rules read an agent's load: its class key changes with every assignment, so it is not kept
+  // between indexings (status is always "available" while indexed; capacity changes by an update).
+  bool agent_key_reads_load = false;
 };
 
 // Waiting escalations of one queue that agree on everything the queue's agents rules read of an
@@ -116,12 +119,26 @@ struct WorkspaceAgents {
   std::unordered_map<std::string, std::uint32_t> class_by_key;
 };
 
+// The nodes of one ReadyAgents entry, kept while the agent is out of the sets: indexing it again
+// (it is freed, then busy again, on almost every assignment) allocates nothing.
+struct ReadyNodes {
+  decltype(ReadyAgents::by_load)::node_type by_load;
+  decltype(ReadyAgents::by_idle)::node_type by_idle;
+  decltype(ReadyAgents::ready)::node_type ready;
+};
+
 // What an agent is indexed under in WorkspaceAgents, to remove it again.
 struct AgentIndexEntry {
   bool ready = false;
   std::uint64_t load_ratio = 0;
   TimestampMs last_assigned_at = 0;
-  std::vector<std::uint32_t> classes;  // its class in each of its workspaces, in Agent::workspaces order
+  // Its class in each of its workspaces, in Agent::workspaces order. Kept while it is not ready, as
+  // a hint: the slot is its class again if the slot's key is still its key.
+  std::vector<std::uint32_t> classes;
+  std::string class_key;             // under rules generation key_generation; valid while key_valid
+  std::uint32_t key_generation = 0;
+  bool key_valid = false;            // cleared when the agent's definition changes
+  std::vector<ReadyNodes> spare;     // nodes of the sets it left, reused when it is ready again
 };
 
 enum class DeadlineKind : std::uint8_t { offer_timeout, queue_step, fail_after, reply_timeout, disconnect_grace, queue_walk };
@@ -252,7 +269,7 @@ struct Router::State {
   void fail(Error error);
   void close(EscalationIndex index, EscalationStatus status, OutboundType type, const std::string& why);
   void release_agent(EscalationIndex index);  // the holder (if any) gives it up; capacity freed
-  void take_agent(EscalationIndex index, AgentIndex agent);
+  void take_agent(EscalationIndex index, AgentIndex agent);  // counts it against the agent; the caller reindexes
   void add_message(Escalation& esc, MessageRole role, const std::string& agent_id, const std::string& text);
   void add_decision(Escalation& esc, Decision decision);
   static ConversationRef conversation_key(Symbol workspace, std::string_view conversation) {
