@@ -78,7 +78,8 @@ void Router::State::route(EscalationIndex index) {
   d.at = now;
   d.action = "routed";
   esc.route = -1;
-  esc.queue = symbols.intern("");
+  if (unrouted_queue == no_symbol) unrouted_queue = symbols.intern("");
+  esc.queue = unrouted_queue;
   for (std::size_t i = 0; i < rules.routes.size(); ++i) {
     const CompiledRoute& route = rules.routes[i];
     if (route.when.evaluate(context)) {
@@ -762,7 +763,7 @@ void Router::State::pull(AgentIndex index) {
   }
 }
 
-void Router::State::hand(EscalationIndex index, AgentIndex agent, Decision d) {
+void Router::State::hand(EscalationIndex index, AgentIndex agent, Decision&& d) {
   Escalation& esc = *escalation(index);
   dequeue(index);
   const CompiledQueue* spec = queue_spec(esc.queue);

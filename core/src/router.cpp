@@ -233,9 +233,19 @@ void Router::State::add_message(Escalation& esc, MessageRole role, const std::st
   }
 }
 
-void Router::State::add_decision(Escalation& esc, Decision decision) {
+void Router::State::add_decision(Escalation& esc, Decision&& decision) {
   if (esc.trail.capacity() == 0) esc.trail.reserve(2);  // the route, then waiting or assigned
   esc.trail.push_back(std::move(decision));
+  trim_trail(esc);
+}
+
+void Router::State::add_decision(Escalation& esc, const Decision& decision) {
+  if (esc.trail.capacity() == 0) esc.trail.reserve(2);
+  esc.trail.push_back(decision);
+  trim_trail(esc);
+}
+
+void Router::State::trim_trail(Escalation& esc) {
   if (esc.trail.size() > options.max_trail) {
     // Keep the first decision (the route) and the most recent ones.
     esc.trail.erase(esc.trail.begin() + 1);

@@ -205,6 +205,7 @@ struct Router::State {
   std::uint64_t next_deadline_seq = 1;
   std::uint32_t rules_generation = 0;  // bumps on every install: class keys of old rules never match
   std::string class_key_scratch;
+  Symbol unrouted_queue = no_symbol;  // the symbol of "", the queue of escalations no route matched
 
   std::vector<Agent> agents;
   std::map<std::string, AgentIndex, std::less<>> agent_by_id;
@@ -271,7 +272,9 @@ struct Router::State {
   void release_agent(EscalationIndex index);  // the holder (if any) gives it up; capacity freed
   void take_agent(EscalationIndex index, AgentIndex agent);  // counts it against the agent; the caller reindexes
   void add_message(Escalation& esc, MessageRole role, const std::string& agent_id, const std::string& text);
-  void add_decision(Escalation& esc, Decision decision);
+  void add_decision(Escalation& esc, Decision&& decision);
+  void add_decision(Escalation& esc, const Decision& decision);
+  void trim_trail(Escalation& esc);
   static ConversationRef conversation_key(Symbol workspace, std::string_view conversation) {
     return {workspace, conversation};
   }
@@ -304,7 +307,7 @@ struct Router::State {
   EscalationIndex best_backlog_by_scan(AgentIndex agent) const;  // the same, escalation by escalation (invariants)
   bool could_serve(const CompiledQueue& spec, const Agent& agent) const;
   std::string check_invariants() const;
-  void hand(EscalationIndex index, AgentIndex agent, Decision decision);
+  void hand(EscalationIndex index, AgentIndex agent, Decision&& decision);
   void assigned(EscalationIndex index, AgentIndex agent);
   void reindex_agent(AgentIndex agent);
   void unindex_agent(AgentIndex agent);

@@ -3,7 +3,9 @@
 // decode every id and check it against the counter it must spell.
 #include <gtest/gtest.h>
 
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "ulid.hpp"  // internal to the core
 
@@ -92,6 +94,33 @@ TEST(Ulid, AClockThatGoesBackKeepsTheLastTimeAndCountsOn) {
   const Id second = ulids.next(1'773'309'900'000);
   EXPECT_EQ(decode(second).time, 1'773'309'900'500u);
   EXPECT_EQ(decode(second).low, plus_one(decode(first)).low);
+}
+
+TEST(Id, OrdersAndComparesExactlyAsItsText) {
+  // Full-length ids compare by words; shorter ones by their text. Both must agree with the text.
+  std::uint64_t state = 12345;
+  auto next_char = [&] {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return alphabet[(state >> 33) % 4];  // few letters: many ties, differences at every position
+  };
+  // Each text is one base with one or two characters changed, so pairs first differ at every
+  // position, the last two included; a fifth are shorter.
+  const std::string base = "01JCDQ5Z3H8K2M4N6P7R9S0T1V";
+  std::vector<std::string> texts;
+  for (int i = 0; i < 400; ++i) {
+    std::string text = base;
+    for (int k = 0; k <= i % 2; ++k) text[(state >> 40) % 26] = next_char(), next_char();
+    if (i % 5 == 0) text.resize((state >> 40) % 27);
+    texts.push_back(text);
+  }
+  for (const std::string& a : texts) {
+    for (const std::string& b : texts) {
+      const Id x = Id::of(a);
+      const Id y = Id::of(b);
+      ASSERT_EQ(x <=> y, std::string_view(a) <=> std::string_view(b)) << a << " vs " << b;
+      ASSERT_EQ(x == y, a == b) << a << " vs " << b;
+    }
+  }
 }
 
 }  // namespace
