@@ -70,8 +70,7 @@ std::string Router::State::check_invariants() const {
     if (is_open(esc->status)) {
       ++open;
       if (count != 1) return esc->id + " (" + escalation_status_name(esc->status) + ") is in " + std::to_string(count) + " places";
-      auto it = open_by_conversation.find(conversation_key(esc->workspace, esc->conversation_id));
-      if (it == open_by_conversation.end() || it->second != e) return esc->id + " is not the open one of its conversation";
+      if (open_index_of(esc->workspace, esc->conversation_id) != e) return esc->id + " is not the open one of its conversation";
     } else if (count != 0) {
       return "closed " + esc->id + " is still held or queued";
     }
@@ -85,13 +84,24 @@ std::string Router::State::check_invariants() const {
   for (EscalationIndex e = 0; e < escalations.size(); ++e) {
     if (escalations[e] == nullptr) continue;
     ++kept;
-    auto it = escalation_by_id.find(escalations[e]->id);
-    if (it == escalation_by_id.end() || it->second != e) return escalations[e]->id + " is kept but not findable by id";
+    if (index_of_id(escalations[e]->id) != e) return escalations[e]->id + " is kept but not findable by id";
     auto contact = contacts.find(contact_key(*escalations[e]));
     if (contact == contacts.end() || &contact->second != contact_of[e]) return escalations[e]->id + " has lost its contact history";
     ++per_contact[contact_of[e]];
   }
   if (kept != escalation_by_id.size()) return "escalations by id name dropped ones";
+  // The id order lists every kept escalation once, in increasing id order.
+  std::size_t listed = 0;
+  for (std::size_t i = 0; i < by_creation.size(); ++i) {
+    if (i > 0 && !(by_creation[i - 1].first < by_creation[i].first)) return "the id order is not increasing";
+    const EscalationIndex e = by_creation[i].second;
+    if (e == no_index) continue;
+    ++listed;
+    if (e >= escalations.size() || escalations[e] == nullptr || escalations[e]->id != by_creation[i].first) {
+      return "the id order names " + by_creation[i].first + ", which is not kept in its slot";
+    }
+  }
+  if (listed != kept) return "the id order lists " + std::to_string(listed) + " of " + std::to_string(kept) + " kept escalations";
   for (const auto& [key, history] : contacts) {
     auto it = per_contact.find(&history);
     if (it == per_contact.end() || it->second != history.kept) return "contact history counts are off";

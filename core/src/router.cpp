@@ -165,21 +165,76 @@ Escalation* Router::State::open_escalation_for(std::string_view workspace, std::
   if (ws == no_symbol) {
     return nullptr;
   }
-  auto it = open_by_conversation.find(conversation_key(ws, conversation));
-  if (it == open_by_conversation.end()) {
+  const EscalationIndex found = open_index_of(ws, conversation);
+  if (found == no_index) {
     return nullptr;
   }
-  index = it->second;
+  index = found;
   return escalation(index);
 }
 
+namespace {
+
+std::uint64_t conversation_hash(Symbol workspace, std::string_view conversation) {
+  return hash_text(conversation, workspace);
+}
+
+}  // namespace
+
+EscalationIndex Router::State::index_of_id(std::string_view id) const {
+  return escalation_by_id.find(hash_text(id), [&](EscalationIndex e) { return escalations[e]->id == id; });
+}
+
+void Router::State::index_id(EscalationIndex index) {
+  const Id& id = escalations[index]->id;
+  escalation_by_id.insert(hash_text(id), index);
+  // Ids are made in increasing order; one that is not (never, but cheap to keep right) goes in its place.
+  if (by_creation.empty() || by_creation.back().first < id) {
+    by_creation.emplace_back(id, index);
+  } else {
+    auto at = std::lower_bound(by_creation.begin(), by_creation.end(), id,
+                               [](const auto& entry, const Id& key) { return entry.first < key; });
+    by_creation.emplace(at, id, index);
+  }
+}
+
+void Router::State::unindex_id(EscalationIndex index) {
+  const Id& id = escalations[index]->id;
+  escalation_by_id.erase(hash_text(id), [&](EscalationIndex e) { return e == index; });
+  auto at = std::lower_bound(by_creation.begin(), by_creation.end(), id,
+                             [](const auto& entry, const Id& key) { return entry.first < key; });
+  if (at == by_creation.end() || at->second != index) return;
+  at->second = no_index;
+  if (++by_creation_holes > 1024 && by_creation_holes * 2 > by_creation.size()) {
+    std::erase_if(by_creation, [](const auto& entry) { return entry.second == no_index; });
+    by_creation_holes = 0;
+  }
+}
+
+EscalationIndex Router::State::open_index_of(Symbol workspace, std::string_view conversation) const {
+  return open_by_conversation.find(conversation_hash(workspace, conversation), [&](EscalationIndex e) {
+    const Escalation& esc = *escalations[e];
+    return esc.workspace == workspace && esc.conversation_id == conversation;
+  });
+}
+
+void Router::State::index_open(EscalationIndex index) {
+  const Escalation& esc = *escalations[index];
+  open_by_conversation.insert(conversation_hash(esc.workspace, esc.conversation_id), index);
+}
+
+void Router::State::unindex_open(EscalationIndex index) {
+  const Escalation& esc = *escalations[index];
+  open_by_conversation.erase(conversation_hash(esc.workspace, esc.conversation_id),
+                             [&](EscalationIndex e) { return e == index; });
+}
+
 Escalation* Router::State::escalation_for_command(const std::string& id, EscalationIndex& index) {
-  auto it = escalation_by_id.find(id);
-  if (it == escalation_by_id.end()) {
+  index = index_of_id(id);
+  if (index == no_index) {
     fail(not_found("escalation " + id + " not found"));
     return nullptr;
   }
-  index = it->second;
   Escalation* esc = escalation(index);
   out->escalation_id = esc->id;
   return esc;
@@ -266,7 +321,7 @@ void Router::State::close(EscalationIndex index, EscalationStatus status, Outbou
     esc.ai_enabled = true;
   }
   ++esc.version;
-  open_by_conversation.erase(open_by_conversation.find(conversation_key(esc.workspace, esc.conversation_id)));
+  unindex_open(index);
   --open_count;
   OutboundEvent& e = emit(type, &esc);
   e.reason = why;
@@ -279,7 +334,7 @@ void Router::State::close(EscalationIndex index, EscalationStatus status, Outbou
   while (closed_order.size() > options.max_closed) {
     const EscalationIndex old = closed_order.front();
     closed_order.pop_front();
-    escalation_by_id.erase(escalations[old]->id);
+    unindex_id(old);
     if (--contact_of[old]->kept == 0) contacts.erase(contact_key(*escalations[old]));
     contact_of[old] = nullptr;
     escalations[old].reset();
@@ -477,8 +532,8 @@ void Router::State::on_escalation_requested(const InboundEvent& event) {
   if (!event.text.empty()) {
     add_message(esc, MessageRole::customer, "", event.text);
   }
-  escalation_by_id.emplace(esc.id, index);
-  open_by_conversation.emplace(ConversationKey{esc.workspace, esc.conversation_id}, index);
+  index_id(index);
+  index_open(index);
   ContactHistory& history = contacts[contact_key(esc)];
   if (contact_of.size() < escalations.size()) contact_of.resize(escalations.size(), nullptr);
   contact_of[index] = &history;

@@ -15,6 +15,7 @@
 #include "router/core/events.hpp"
 #include "router/core/expr.hpp"
 #include "router/core/router.hpp"
+#include "flat_index.hpp"
 #include "ulid.hpp"
 
 namespace router::core {
@@ -161,33 +162,6 @@ struct ContactHistory {
   std::uint32_t kept = 0;          // escalations kept that belong to it (runtime; rebuilt on restore)
 };
 
-// The open escalation of a conversation is found by (workspace, conversation id) without building
-// a key string: the map looks up by a view of the id.
-struct ConversationRef {
-  Symbol workspace = no_symbol;
-  std::string_view conversation;
-};
-struct ConversationKey {
-  Symbol workspace = no_symbol;
-  std::string conversation;
-};
-// Not noexcept on purpose: libstdc++ then keeps each node's hash code, so a lookup compares codes
-// while walking a bucket instead of hashing every string it passes.
-struct ConversationHash {
-  using is_transparent = void;
-  std::size_t operator()(const ConversationRef& k) const {
-    return std::hash<std::string_view>()(k.conversation) * 31 + k.workspace;
-  }
-  std::size_t operator()(const ConversationKey& k) const { return (*this)(ConversationRef{k.workspace, k.conversation}); }
-};
-struct ConversationEqual {
-  using is_transparent = void;
-  template <typename A, typename B>
-  bool operator()(const A& a, const B& b) const noexcept {
-    return a.workspace == b.workspace && std::string_view(a.conversation) == std::string_view(b.conversation);
-  }
-};
-
 // Deferred work inside one apply(): placing escalations and letting agents pull from the backlog.
 struct Work {
   enum class Kind : std::uint8_t { place, pull } kind;
@@ -214,8 +188,12 @@ struct Router::State {
 
   std::vector<std::unique_ptr<Escalation>> escalations;  // slots; null when evicted
   std::vector<EscalationIndex> free_slots;
-  std::map<Id, EscalationIndex, std::less<>> escalation_by_id;  // ULID order = creation order
-  std::unordered_map<ConversationKey, EscalationIndex, ConversationHash, ConversationEqual> open_by_conversation;
+  // Kept escalations by id (lookups), and in id order (listings): ids are made in increasing order,
+  // so creation appends; a dropped one leaves a hole (no_index) until the holes outnumber the rest.
+  FlatIndex escalation_by_id;
+  std::vector<std::pair<Id, EscalationIndex>> by_creation;
+  std::size_t by_creation_holes = 0;
+  FlatIndex open_by_conversation;  // open escalations by (workspace, conversation id)
   std::deque<EscalationIndex> closed_order;
   std::unordered_map<std::string, ContactHistory> contacts;  // workspace \x1f contact id
   // Per escalation slot: its contact's history (unordered_map nodes never move; contacts are never
@@ -275,9 +253,14 @@ struct Router::State {
   void add_decision(Escalation& esc, Decision&& decision);
   void add_decision(Escalation& esc, const Decision& decision);
   void trim_trail(Escalation& esc);
-  static ConversationRef conversation_key(Symbol workspace, std::string_view conversation) {
-    return {workspace, conversation};
-  }
+  // The kept escalation with this id, or no_index.
+  EscalationIndex index_of_id(std::string_view id) const;
+  void index_id(EscalationIndex index);    // a new escalation (the newest id)
+  void unindex_id(EscalationIndex index);  // before it is dropped
+  // The open escalation of a conversation, or no_index.
+  EscalationIndex open_index_of(Symbol workspace, std::string_view conversation) const;
+  void index_open(EscalationIndex index);
+  void unindex_open(EscalationIndex index);
   std::string contact_key(const Escalation& esc) const;
   void upsert_agent(const AgentSpec& spec, bool from_config);
 

@@ -313,13 +313,22 @@ Result<Router> Router::restore(std::string_view bytes) {
         (e->assignee != no_index && e->assignee >= agent_count)) {
       return invalid_argument("snapshot: escalation " + e->id + " is inconsistent");
     }
-    s.escalation_by_id.emplace(e->id, i);
-    if (is_open(e->status)) {
-      s.open_by_conversation.emplace(ConversationKey{e->workspace, e->conversation_id}, i);
+    const bool open = is_open(e->status);
+    s.escalations[i] = std::move(e);
+    if (s.index_of_id(s.escalations[i]->id) != no_index) {
+      return invalid_argument("snapshot: escalation " + s.escalations[i]->id + " appears twice");
+    }
+    s.escalation_by_id.insert(hash_text(s.escalations[i]->id), i);
+    s.by_creation.emplace_back(s.escalations[i]->id, i);
+    if (open) {
+      if (s.open_index_of(s.escalations[i]->workspace, s.escalations[i]->conversation_id) != no_index) {
+        return invalid_argument("snapshot: two open escalations for conversation " + s.escalations[i]->conversation_id);
+      }
+      s.index_open(i);
       ++s.open_count;
     }
-    s.escalations[i] = std::move(e);
   }
+  std::sort(s.by_creation.begin(), s.by_creation.end());
   s.free_slots = r.syms();
   const std::vector<EscalationIndex> closed = r.syms();
   s.closed_order.assign(closed.begin(), closed.end());

@@ -52,15 +52,15 @@ void write_time_or_null(JsonWriter& w, std::string_view key, TimestampMs at) {
 }  // namespace
 
 const Escalation* Router::find_escalation(std::string_view id) const {
-  auto it = state_->escalation_by_id.find(id);
-  return it == state_->escalation_by_id.end() ? nullptr : state_->escalations[it->second].get();
+  const EscalationIndex index = state_->index_of_id(id);
+  return index == no_index ? nullptr : state_->escalations[index].get();
 }
 
 const Escalation* Router::find_open_escalation(std::string_view workspace_id, std::string_view conversation_id) const {
   const Symbol ws = state_->symbols.find(workspace_id);
   if (ws == no_symbol) return nullptr;
-  auto it = state_->open_by_conversation.find(state_->conversation_key(ws, conversation_id));
-  return it == state_->open_by_conversation.end() ? nullptr : state_->escalations[it->second].get();
+  const EscalationIndex index = state_->open_index_of(ws, conversation_id);
+  return index == no_index ? nullptr : state_->escalations[index].get();
 }
 
 const Agent* Router::find_agent(std::string_view id) const {
@@ -100,9 +100,12 @@ EscalationPage Router::list_escalations(const EscalationFilter& f) const {
   }
   const std::uint32_t limit = std::clamp<std::uint32_t>(f.limit, 1, 200);
   // Newest first: ULIDs sort by creation time.
-  auto it = f.cursor.empty() ? s.escalation_by_id.end() : s.escalation_by_id.lower_bound(f.cursor);
-  while (it != s.escalation_by_id.begin()) {
+  auto it = f.cursor.empty() ? s.by_creation.end()
+                            : std::lower_bound(s.by_creation.begin(), s.by_creation.end(), std::string_view(f.cursor),
+                                               [](const auto& entry, std::string_view key) { return entry.first < key; });
+  while (it != s.by_creation.begin()) {
     --it;
+    if (it->second == no_index) continue;  // dropped
     const Escalation& esc = *s.escalations[it->second];
     if (ws != no_symbol && esc.workspace != ws) continue;
     if (!f.allowed_workspaces.empty() && std::find(allowed.begin(), allowed.end(), esc.workspace) == allowed.end()) continue;
