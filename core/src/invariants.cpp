@@ -100,6 +100,7 @@ std::string Router::State::check_invariants() const {
     if (e >= escalations.size() || escalations[e] == nullptr || escalations[e]->id != by_creation[i].first) {
       return "the id order names " + by_creation[i].first + ", which is not kept in its slot";
     }
+    if (escalations[e]->id_order_slot != i) return escalations[e]->id + " does not know its place in the id order";
   }
   if (listed != kept) return "the id order lists " + std::to_string(listed) + " of " + std::to_string(kept) + " kept escalations";
   for (const auto& [key, history] : contacts) {

@@ -186,28 +186,35 @@ EscalationIndex Router::State::index_of_id(std::string_view id) const {
 }
 
 void Router::State::index_id(EscalationIndex index) {
-  const Id& id = escalations[index]->id;
-  escalation_by_id.insert(hash_text(id), index);
+  Escalation& esc = *escalations[index];
+  escalation_by_id.insert(hash_text(esc.id), index);
   // Ids are made in increasing order; one that is not (never, but cheap to keep right) goes in its place.
-  if (by_creation.empty() || by_creation.back().first < id) {
-    by_creation.emplace_back(id, index);
+  if (by_creation.empty() || by_creation.back().first < esc.id) {
+    esc.id_order_slot = static_cast<std::uint32_t>(by_creation.size());
+    by_creation.emplace_back(esc.id, index);
   } else {
-    auto at = std::lower_bound(by_creation.begin(), by_creation.end(), id,
+    auto at = std::lower_bound(by_creation.begin(), by_creation.end(), esc.id,
                                [](const auto& entry, const Id& key) { return entry.first < key; });
-    by_creation.emplace(at, id, index);
+    by_creation.emplace(at, esc.id, index);
+    renumber_id_order();
   }
 }
 
 void Router::State::unindex_id(EscalationIndex index) {
-  const Id& id = escalations[index]->id;
-  escalation_by_id.erase(hash_text(id), [&](EscalationIndex e) { return e == index; });
-  auto at = std::lower_bound(by_creation.begin(), by_creation.end(), id,
-                             [](const auto& entry, const Id& key) { return entry.first < key; });
-  if (at == by_creation.end() || at->second != index) return;
-  at->second = no_index;
+  Escalation& esc = *escalations[index];
+  escalation_by_id.erase(hash_text(esc.id), [&](EscalationIndex e) { return e == index; });
+  by_creation[esc.id_order_slot].second = no_index;
+  esc.id_order_slot = no_index;
   if (++by_creation_holes > 1024 && by_creation_holes * 2 > by_creation.size()) {
     std::erase_if(by_creation, [](const auto& entry) { return entry.second == no_index; });
     by_creation_holes = 0;
+    renumber_id_order();
+  }
+}
+
+void Router::State::renumber_id_order() {
+  for (std::size_t i = 0; i < by_creation.size(); ++i) {
+    if (by_creation[i].second != no_index) escalations[by_creation[i].second]->id_order_slot = static_cast<std::uint32_t>(i);
   }
 }
 

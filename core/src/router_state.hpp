@@ -257,6 +257,7 @@ struct Router::State {
   EscalationIndex index_of_id(std::string_view id) const;
   void index_id(EscalationIndex index);    // a new escalation (the newest id)
   void unindex_id(EscalationIndex index);  // before it is dropped
+  void renumber_id_order();                // after by_creation moved entries: each escalation's id_order_slot
   // The open escalation of a conversation, or no_index.
   EscalationIndex open_index_of(Symbol workspace, std::string_view conversation) const;
   void index_open(EscalationIndex index);

@@ -329,6 +329,7 @@ Result<Router> Router::restore(std::string_view bytes) {
     }
   }
   std::sort(s.by_creation.begin(), s.by_creation.end());
+  s.renumber_id_order();
   s.free_slots = r.syms();
   const std::vector<EscalationIndex> closed = r.syms();
   s.closed_order.assign(closed.begin(), closed.end());

@@ -143,6 +143,7 @@ struct Escalation {
   std::int32_t external_wait_minutes = -1;
   std::uint64_t queue_seq = 0;  // tie-breaker in queue order, unique per (re)queueing
   std::uint32_t eligibility_class = no_index;  // while queued: its class in its queue (runtime index)
+  std::uint32_t id_order_slot = no_index;      // its place in the router's id order (runtime index)
   bool announce_pending = false;  // just (re)queued: tell the customer its position once placed
 };
 
