@@ -80,14 +80,14 @@ std::string Router::State::check_invariants() const {
   // Every kept escalation is findable by its id, and nothing else is. Contacts are remembered while
   // one of their escalations is kept, and only then.
   std::size_t kept = 0;
-  std::unordered_map<const ContactHistory*, std::uint32_t> per_contact;
+  std::vector<std::uint32_t> per_contact(contacts.size(), 0);
   for (EscalationIndex e = 0; e < escalations.size(); ++e) {
     if (escalations[e] == nullptr) continue;
     ++kept;
     if (index_of_id(escalations[e]->id) != e) return escalations[e]->id + " is kept but not findable by id";
-    auto contact = contacts.find(contact_key(*escalations[e]));
-    if (contact == contacts.end() || &contact->second != contact_of[e]) return escalations[e]->id + " has lost its contact history";
-    ++per_contact[contact_of[e]];
+    const std::uint32_t contact = find_contact(contact_key(*escalations[e]));
+    if (contact == no_index || contact != contact_of[e]) return escalations[e]->id + " has lost its contact history";
+    ++per_contact[contact];
   }
   if (kept != escalation_by_id.size()) return "escalations by id name dropped ones";
   // The id order lists every kept escalation once, in increasing id order.
@@ -103,10 +103,14 @@ std::string Router::State::check_invariants() const {
     if (escalations[e]->id_order_slot != i) return escalations[e]->id + " does not know its place in the id order";
   }
   if (listed != kept) return "the id order lists " + std::to_string(listed) + " of " + std::to_string(kept) + " kept escalations";
-  for (const auto& [key, history] : contacts) {
-    auto it = per_contact.find(&history);
-    if (it == per_contact.end() || it->second != history.kept) return "contact history counts are off";
+  std::size_t live_contacts = 0;
+  for (std::uint32_t slot = 0; slot < contacts.size(); ++slot) {
+    if (contacts[slot].key.empty()) continue;
+    ++live_contacts;
+    if (per_contact[slot] == 0 || per_contact[slot] != contacts[slot].kept) return "contact history counts are off";
+    if (find_contact(contacts[slot].key) != slot) return "contact " + contacts[slot].key + " is not findable";
   }
+  if (live_contacts != contact_by_key.size() || live_contacts != contact_count()) return "contacts are indexed twice or not at all";
   // Work-conserving: no agent that can take work is eligible for anything waiting.
   for (AgentIndex a = 0; a < agents.size(); ++a) {
     const Agent& agent = agents[a];

@@ -218,6 +218,32 @@ void Router::State::renumber_id_order() {
   }
 }
 
+std::uint32_t Router::State::find_contact(std::string_view key) const {
+  return contact_by_key.find(hash_text(key), [&](std::uint32_t slot) { return contacts[slot].key == key; });
+}
+
+std::uint32_t Router::State::contact_slot(std::string key) {
+  if (const std::uint32_t found = find_contact(key); found != no_index) return found;
+  std::uint32_t slot = 0;
+  if (free_contacts.empty()) {
+    slot = static_cast<std::uint32_t>(contacts.size());
+    contacts.emplace_back();
+  } else {
+    slot = free_contacts.back();
+    free_contacts.pop_back();
+  }
+  contact_by_key.insert(hash_text(key), slot);
+  contacts[slot] = ContactHistory{};
+  contacts[slot].key = std::move(key);
+  return slot;
+}
+
+void Router::State::drop_contact(std::uint32_t slot) {
+  contact_by_key.erase(hash_text(contacts[slot].key), [&](std::uint32_t s) { return s == slot; });
+  contacts[slot] = ContactHistory{};
+  free_contacts.push_back(slot);
+}
+
 EscalationIndex Router::State::open_index_of(Symbol workspace, std::string_view conversation) const {
   return open_by_conversation.find(conversation_hash(workspace, conversation), [&](EscalationIndex e) {
     const Escalation& esc = *escalations[e];
@@ -342,8 +368,8 @@ void Router::State::close(EscalationIndex index, EscalationStatus status, Outbou
     const EscalationIndex old = closed_order.front();
     closed_order.pop_front();
     unindex_id(old);
-    if (--contact_of[old]->kept == 0) contacts.erase(contact_key(*escalations[old]));
-    contact_of[old] = nullptr;
+    if (--contacts[contact_of[old]].kept == 0) drop_contact(contact_of[old]);
+    contact_of[old] = no_index;
     escalations[old].reset();
     free_slots.push_back(old);
   }
@@ -541,9 +567,9 @@ void Router::State::on_escalation_requested(const InboundEvent& event) {
   }
   index_id(index);
   index_open(index);
-  ContactHistory& history = contacts[contact_key(esc)];
-  if (contact_of.size() < escalations.size()) contact_of.resize(escalations.size(), nullptr);
-  contact_of[index] = &history;
+  if (contact_of.size() < escalations.size()) contact_of.resize(escalations.size(), no_index);
+  contact_of[index] = contact_slot(contact_key(esc));
+  ContactHistory& history = contacts[contact_of[index]];
   ++history.kept;
   history.escalation_ids.push_back(esc.id);
   if (history.escalation_ids.size() > max_contact_history) {

@@ -157,6 +157,7 @@ struct Deadline {
 // as one of the contact's escalations is kept (open, or among the last max_closed closed ones), so
 // the contacts map is bounded by the escalations kept.
 struct ContactHistory {
+  std::string key;  // workspace \x1f contact id (Router::State::contact_key); empty: a free slot
   AgentIndex last_agent = no_index;
   std::vector<Id> escalation_ids;  // most recent last, bounded
   std::uint32_t kept = 0;          // escalations kept that belong to it (runtime; rebuilt on restore)
@@ -195,11 +196,17 @@ struct Router::State {
   std::size_t by_creation_holes = 0;
   FlatIndex open_by_conversation;  // open escalations by (workspace, conversation id)
   std::deque<EscalationIndex> closed_order;
-  std::unordered_map<std::string, ContactHistory> contacts;  // workspace \x1f contact id
-  // Per escalation slot: its contact's history (unordered_map nodes never move; contacts are never
-  // erased), so the hot path does not hash the contact key again.
-  std::vector<ContactHistory*> contact_of;
-  ContactHistory& history_of(EscalationIndex index) { return *contact_of[index]; }
+  std::vector<ContactHistory> contacts;  // slots; free ones have an empty key
+  std::vector<std::uint32_t> free_contacts;
+  FlatIndex contact_by_key;
+  // Per escalation slot: its contact's slot (no_index: none), so the hot path does not look the
+  // contact up again.
+  std::vector<std::uint32_t> contact_of;
+  ContactHistory& history_of(EscalationIndex index) { return contacts[contact_of[index]]; }
+  std::uint32_t find_contact(std::string_view key) const;  // its slot, or no_index
+  std::uint32_t contact_slot(std::string key);               // found or added
+  void drop_contact(std::uint32_t slot);
+  std::size_t contact_count() const { return contacts.size() - free_contacts.size(); }
   std::size_t open_count = 0;
 
   std::vector<QueueState> queues;

@@ -202,14 +202,16 @@ std::string Router::snapshot() const {
   w.syms(s.free_slots);
   w.syms(std::vector<EscalationIndex>(s.closed_order.begin(), s.closed_order.end()));
 
-  std::vector<const std::pair<const std::string, ContactHistory>*> contacts;
-  for (const auto& entry : s.contacts) contacts.push_back(&entry);
-  std::sort(contacts.begin(), contacts.end(), [](auto* a, auto* b) { return a->first < b->first; });
+  std::vector<const ContactHistory*> contacts;
+  for (const ContactHistory& history : s.contacts) {
+    if (!history.key.empty()) contacts.push_back(&history);
+  }
+  std::sort(contacts.begin(), contacts.end(), [](auto* a, auto* b) { return a->key < b->key; });
   w.u32(static_cast<std::uint32_t>(contacts.size()));
-  for (const auto* entry : contacts) {
-    w.str(entry->first);
-    w.u32(entry->second.last_agent);
-    w.ids(entry->second.escalation_ids);
+  for (const ContactHistory* history : contacts) {
+    w.str(history->key);
+    w.u32(history->last_agent);
+    w.ids(history->escalation_ids);
   }
 
   w.u32(static_cast<std::uint32_t>(s.queues.size()));
@@ -336,18 +338,20 @@ Result<Router> Router::restore(std::string_view bytes) {
   const std::uint32_t contact_count = r.count(12);
   for (std::uint32_t i = 0; i < contact_count && r.ok(); ++i) {
     std::string key = r.str();
-    ContactHistory history;
+    if (key.empty() || s.find_contact(key) != no_index) return invalid_argument("snapshot: a contact is empty or appears twice");
+    ContactHistory& history = s.contacts[s.contact_slot(std::move(key))];
     history.last_agent = r.u32();
     history.escalation_ids = r.ids();
-    s.contacts.emplace(std::move(key), std::move(history));
   }
-  s.contact_of.assign(s.escalations.size(), nullptr);
+  s.contact_of.assign(s.escalations.size(), no_index);
   for (EscalationIndex i = 0; i < s.escalations.size(); ++i) {
     if (s.escalations[i] == nullptr) continue;
-    s.contact_of[i] = &s.contacts[s.contact_key(*s.escalations[i])];
-    ++s.contact_of[i]->kept;
+    s.contact_of[i] = s.contact_slot(s.contact_key(*s.escalations[i]));
+    ++s.contacts[s.contact_of[i]].kept;
   }
-  std::erase_if(s.contacts, [](const auto& entry) { return entry.second.kept == 0; });  // none of theirs kept
+  for (std::uint32_t slot = 0; slot < s.contacts.size(); ++slot) {
+    if (!s.contacts[slot].key.empty() && s.contacts[slot].kept == 0) s.drop_contact(slot);  // none of theirs kept
+  }
   const std::uint32_t queue_count = r.count(16);
   s.queues.resize(queue_count);
   for (std::uint32_t i = 0; i < queue_count && r.ok(); ++i) {

@@ -153,9 +153,9 @@ std::vector<QueueStats> Router::queue_stats() const {
 
 std::vector<const Escalation*> Router::previous_escalations(const Escalation& escalation, std::size_t limit) const {
   std::vector<const Escalation*> out;
-  auto it = state_->contacts.find(state_->contact_key(escalation));
-  if (it == state_->contacts.end()) return out;
-  const auto& ids = it->second.escalation_ids;
+  const std::uint32_t slot = state_->find_contact(state_->contact_key(escalation));
+  if (slot == no_index) return out;
+  const auto& ids = state_->contacts[slot].escalation_ids;
   for (auto id = ids.rbegin(); id != ids.rend() && out.size() < limit; ++id) {
     if (*id == escalation.id) continue;
     if (const Escalation* previous = find_escalation(*id)) out.push_back(previous);
