@@ -15,7 +15,7 @@
 #include "router/core/events.hpp"
 #include "router/core/expr.hpp"
 #include "router/core/router.hpp"
-#include "flat_index.hpp"
+#include "router/core/flat_index.hpp"
 #include "ulid.hpp"
 
 namespace router::core {

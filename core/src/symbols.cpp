@@ -3,18 +3,19 @@
 namespace router::core {
 
 Symbol SymbolTable::intern(std::string_view text) {
-  if (auto it = index_.find(text); it != index_.end()) {
-    return it->second;
+  const std::uint64_t hash = hash_text(text);
+  if (const Symbol found = index_.find(hash, [&](Symbol s) { return names_[s] == text; }); found != FlatIndex::none) {
+    return found;
   }
   const auto symbol = static_cast<Symbol>(names_.size());
   names_.emplace_back(text);
-  index_.emplace(names_.back(), symbol);
+  index_.insert(hash, symbol);
   return symbol;
 }
 
 Symbol SymbolTable::find(std::string_view text) const {
-  auto it = index_.find(text);
-  return it == index_.end() ? no_symbol : it->second;
+  const Symbol found = index_.find(hash_text(text), [&](Symbol s) { return names_[s] == text; });
+  return found == FlatIndex::none ? no_symbol : found;
 }
 
 }  // namespace router::core

@@ -8,7 +8,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "flat_index.hpp"  // internal to the core
+#include "router/core/flat_index.hpp"
 
 namespace router::core {
 namespace {

@@ -5,8 +5,9 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
+
+#include "router/core/flat_index.hpp"
 
 namespace router::core {
 
@@ -22,12 +23,8 @@ class SymbolTable {
   std::size_t size() const { return names_.size(); }
 
  private:
-  struct Hash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-  };
   std::vector<std::string> names_;
-  std::unordered_map<std::string, Symbol, Hash, std::equal_to<>> index_;
+  FlatIndex index_;  // hash of the name -> symbol
 };
 
 }  // namespace router::core

@@ -1,4 +1,4 @@
-// Internal: an open-addressing index from a key's hash to a 32-bit value (an escalation slot). The
+// An open-addressing index from a key's hash to a 32-bit value (an escalation slot). The
 // keys live in the objects the values name; the caller hashes a key and says, given a value,
 // whether its object has that key. A slot is 8 bytes (32 bits of the hash, the value), so a lookup
 // reads one cache line of the table and then the object it finds: the object the caller wanted
