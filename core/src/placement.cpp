@@ -400,13 +400,20 @@ void ready_insert(ReadyAgents& r, const AgentIndexEntry& entry, AgentIndex index
     r.ready.insert(index);
     return;
   }
+  // Each kept node takes the new value and goes back in; a set whose node was not found when the
+  // agent left (never, while the entry's values match what was inserted) gets a fresh one.
+  auto put = [](auto& set, auto& node, auto value) {
+    if (node.empty()) {
+      set.insert(value);
+    } else {
+      node.value() = value;
+      set.insert(std::move(node));
+    }
+  };
   ReadyNodes& nodes = spare.back();
-  nodes.by_load.value() = {entry.load_ratio, entry.last_assigned_at, index};
-  nodes.by_idle.value() = {entry.last_assigned_at, index};
-  nodes.ready.value() = index;
-  r.by_load.insert(std::move(nodes.by_load));
-  r.by_idle.insert(std::move(nodes.by_idle));
-  r.ready.insert(std::move(nodes.ready));
+  put(r.by_load, nodes.by_load, std::tuple<std::uint64_t, TimestampMs, AgentIndex>{entry.load_ratio, entry.last_assigned_at, index});
+  put(r.by_idle, nodes.by_idle, std::pair<TimestampMs, AgentIndex>{entry.last_assigned_at, index});
+  put(r.ready, nodes.ready, index);
   spare.pop_back();
 }
 
