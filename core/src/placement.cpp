@@ -161,10 +161,12 @@ void append_scalar(std::string& key, const Scalar& value) {
 // Classes (of escalations or of agents) live in reusable slots found by their key: the slot of
 // `key`, made empty with that key when there is none; and giving an emptied one back.
 template <typename Class>
-std::uint32_t acquire_class(std::vector<Class>& classes, std::vector<std::uint32_t>& free_slots,
-                            std::unordered_map<std::string, std::uint32_t>& by_key, const std::string& key) {
-  if (auto it = by_key.find(key); it != by_key.end()) {
-    return it->second;
+std::uint32_t acquire_class(std::vector<Class>& classes, std::vector<std::uint32_t>& free_slots, FlatIndex& by_key,
+                            const std::string& key) {
+  const std::uint64_t hash = hash_text(key);
+  if (const std::uint32_t found = by_key.find(hash, [&](std::uint32_t slot) { return classes[slot].key == key; });
+      found != FlatIndex::none) {
+    return found;
   }
   std::uint32_t slot = 0;
   if (free_slots.empty()) {
@@ -175,14 +177,14 @@ std::uint32_t acquire_class(std::vector<Class>& classes, std::vector<std::uint32
     free_slots.pop_back();
   }
   classes[slot].key = key;
-  by_key.emplace(key, slot);
+  by_key.insert(hash, slot);
   return slot;
 }
 
 template <typename Class>
-void release_class(std::vector<Class>& classes, std::vector<std::uint32_t>& free_slots,
-                   std::unordered_map<std::string, std::uint32_t>& by_key, std::uint32_t slot) {
-  by_key.erase(classes[slot].key);
+void release_class(std::vector<Class>& classes, std::vector<std::uint32_t>& free_slots, FlatIndex& by_key,
+                   std::uint32_t slot) {
+  by_key.erase(hash_text(classes[slot].key), [&](std::uint32_t s) { return s == slot; });
   classes[slot].key.clear();
   free_slots.push_back(slot);
 }

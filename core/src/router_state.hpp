@@ -87,7 +87,7 @@ struct QueueState {
   // The same escalations by eligibility class, and the classes in the order of their first one.
   std::vector<EligibilityClass> classes;
   std::vector<std::uint32_t> free_classes;
-  std::unordered_map<std::string, std::uint32_t> class_by_key;
+  FlatIndex class_by_key;  // hash of the key -> slot in classes
   std::set<std::pair<QueueKey, std::uint32_t>> class_heads;
   std::uint32_t offered = 0;
   DurationMs mean_interval_ms = -1;  // exponentially weighted mean interval between assignments
@@ -117,7 +117,7 @@ struct WorkspaceAgents {
   std::size_t ready_count = 0;  // agents of the workspace that can take work now
   std::vector<AgentClass> classes;
   std::vector<std::uint32_t> free_classes;
-  std::unordered_map<std::string, std::uint32_t> class_by_key;
+  FlatIndex class_by_key;  // hash of the key -> slot in classes
 };
 
 // The nodes of one ReadyAgents entry, kept while the agent is out of the sets: indexing it again
