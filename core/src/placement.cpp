@@ -2,6 +2,7 @@
 // order in which waiting work is served (priority, then time queued; a newer one never jumps).
 #include <algorithm>
 #include <array>
+#include <limits>
 
 #include "router_state.hpp"
 
@@ -322,19 +323,26 @@ void Router::State::mark_dirty(std::uint32_t queue) {
   }
   q.dirty = true;
   dirty_queues.insert(queue);
+  dirty_walk_due = std::min(dirty_walk_due, q.next_walk_at);
   if (q.next_walk_at > now) {
     schedule(DeadlineKind::queue_walk, q.next_walk_at, queue, 0);
   }
 }
 
 void Router::State::walk_dirty_queues() {
+  if (now < dirty_walk_due) {
+    return;  // no dirty queue may be walked yet: no pass over them (this runs after every input)
+  }
+  TimestampMs due = std::numeric_limits<TimestampMs>::max();
   for (auto it = dirty_queues.begin(); it != dirty_queues.end();) {
     QueueState& q = queues[*it];
     if (q.dirty && q.next_walk_at <= now) {
       walk_queue(*it);
     }
+    if (q.dirty) due = std::min(due, q.next_walk_at);
     it = q.dirty ? std::next(it) : dirty_queues.erase(it);
   }
+  dirty_walk_due = due;
 }
 
 void Router::State::record_assignment(std::uint32_t queue_index) {

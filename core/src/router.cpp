@@ -2,6 +2,7 @@
 #include "router/core/router.hpp"
 
 #include <algorithm>
+#include <charconv>
 
 #include "router_state.hpp"
 
@@ -147,9 +148,12 @@ std::vector<RuleError> Router::State::install(const RuleSet& rules_in) {
 // Helpers
 
 std::string Router::State::contact_key(const Escalation& esc) const {
-  std::string key = std::to_string(esc.workspace);
+  char digits[16];
+  const auto [end, ec] = std::to_chars(digits, digits + sizeof digits, esc.workspace);
+  std::string key(digits, end);
   key += '\x1f';
-  key += esc.contact.id.empty() ? "conversation:" + esc.conversation_id : esc.contact.id;
+  if (esc.contact.id.empty()) key += "conversation:";
+  key += esc.contact.id.empty() ? esc.conversation_id : esc.contact.id;
   return key;
 }
 

@@ -5,6 +5,7 @@
 #include <ext/pb_ds/tree_policy.hpp>
 
 #include <deque>
+#include <limits>
 #include <map>
 #include <memory>
 #include <set>
@@ -312,6 +313,9 @@ struct Router::State {
   void walk_queue(std::uint32_t queue);
   void walk_dirty_queues();
   std::set<std::uint32_t> dirty_queues;
+  // No dirty queue may be walked before this: a lower bound of their next_walk_at (the lowest time
+  // until the first pass after a restore).
+  TimestampMs dirty_walk_due = std::numeric_limits<TimestampMs>::min();
   void run_work();
 
   // --- timers.cpp

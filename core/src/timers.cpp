@@ -134,6 +134,7 @@ void Router::State::fire(const Deadline& d) {
     case DeadlineKind::queue_walk:
       if (d.target < queues.size() && queues[d.target].dirty) {
         dirty_queues.insert(d.target);
+        dirty_walk_due = std::min(dirty_walk_due, queues[d.target].next_walk_at);
       }
       walk_dirty_queues();
       return;
