@@ -36,8 +36,8 @@ std::uint32_t Router::State::queue_of(Symbol workspace, Symbol name) {
 }
 
 const CompiledQueue* Router::State::queue_spec(Symbol name) const {
-  auto it = rules.queue_by_name.find(name);
-  return it == rules.queue_by_name.end() ? nullptr : &rules.queues[it->second];
+  const std::vector<std::uint32_t>& by_symbol = rules.queue_by_symbol;  // symbols are small dense integers
+  return name < by_symbol.size() && by_symbol[name] != no_index ? &rules.queues[by_symbol[name]] : nullptr;
 }
 
 const Expression& Router::State::agents_rule(const CompiledQueue& spec, std::int32_t step) const {

@@ -73,6 +73,10 @@ std::vector<RuleError> compile_rules(const RuleSet& rules, SymbolTable& symbols,
     out.agent_key_reads_load = out.agent_reads.reads(Expression::Field::agent_load);
     out.queue_by_name.emplace(cq.name, static_cast<std::uint32_t>(out.queues.size() - 1));
   }
+  for (const auto& [name, index] : out.queue_by_name) {
+    if (out.queue_by_symbol.size() <= name) out.queue_by_symbol.resize(name + 1, no_index);
+    out.queue_by_symbol[name] = index;
+  }
   for (const RouteSpec& r : rules.routes) {
     CompiledRoute& cr = out.routes.emplace_back();
     cr.spec = r;

@@ -65,6 +65,7 @@ struct CompiledRules {
   std::vector<CompiledRoute> routes;
   std::vector<CompiledQueue> queues;
   std::map<Symbol, std::uint32_t> queue_by_name;
+  std::vector<std::uint32_t> queue_by_symbol;  // the same, indexed by the name's symbol (no_index: none)
   Expression::Reads agent_reads;  // what any queue's agents rule reads of an agent: the agent class key
   // The rules read an agent's load: its class key changes with every assignment, so it is not kept
   // between indexings (status is always "available" while indexed; capacity changes by an update).
