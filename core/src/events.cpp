@@ -109,21 +109,22 @@ OutboundEvent& Router::State::emit(OutboundType type, const Escalation* esc) {
   e.type = type;
   e.at = now;
   if (esc != nullptr) {
-    e.workspace_id = std::string(symbols.name(esc->workspace));
+    // Assigned in place (the fields are empty, short names fit their inline buffers): no temporaries.
+    e.workspace_id.assign(symbols.name(esc->workspace));
     e.escalation_id = esc->id;
-    e.conversation_id = esc->conversation_id;
-    e.source = std::string(symbols.name(esc->source));
-    e.external_id = esc->external_id;
-    e.queue = std::string(symbols.name(esc->queue));
-    e.status = escalation_status_name(esc->status);
+    e.conversation_id.assign(esc->conversation_id);
+    if (esc->source != no_symbol) e.source.assign(symbols.name(esc->source));
+    if (!esc->external_id.empty()) e.external_id.assign(esc->external_id);
+    e.queue.assign(symbols.name(esc->queue));
+    e.status.assign(escalation_status_name(esc->status));
     e.version = esc->version;
     e.ai_enabled = esc->ai_enabled;
     const AgentIndex holder = esc->taken_over_by != no_index ? esc->taken_over_by : esc->assignee;
     if (holder != no_index) {
       const Agent& agent = agents[holder];
-      e.agent_id = agent.id;
-      e.agent_name = agent.name;
-      e.agent_avatar = agent.avatar;
+      e.agent_id.assign(agent.id);
+      e.agent_name.assign(agent.name);
+      if (!agent.avatar.empty()) e.agent_avatar.assign(agent.avatar);
       for (const auto& [source, external] : agent.external_ids) {
         if (source == e.source) {
           e.agent_external_id = external;
