@@ -385,5 +385,39 @@ TEST(Retention, ClosedEscalationsBeyondTheLimitAreForgottenAndTheListingSkipsThe
   EXPECT_EQ(restored.value().snapshot(), r.snapshot());
 }
 
+// A snapshot whose contents contradict themselves is refused (the daemon then falls back to the
+// previous snapshot), not loaded with one of two escalations silently unreachable.
+TEST(Restore, RefusesASnapshotWithADuplicateIdOrTwoOpenEscalationsOfOneConversation) {
+  Router r(RouterOptions{7});
+  RuleSet rules;
+  rules.queues.push_back(queue("general"));
+  rules.routes.push_back(route("default", "true", "general"));
+  ASSERT_TRUE(r.load_rules(rules).empty());
+  std::vector<std::string> ids;
+  for (const char* conversation : {"conv-1", "conv-2"}) {
+    InboundEvent e;
+    e.type = InboundType::escalation_requested;
+    e.workspace_id = "ws-1";
+    e.conversation_id = conversation;
+    ids.push_back(r.apply(Input{1'773'309'900'000, e}).escalation_id.str());
+  }
+  const std::string good = r.snapshot();
+  ASSERT_TRUE(Router::restore(good).ok());
+  auto replace_all = [](std::string bytes, const std::string& from, const std::string& to) {
+    for (std::size_t at = bytes.find(from); at != std::string::npos; at = bytes.find(from, at + to.size())) {
+      bytes.replace(at, from.size(), to);
+    }
+    return bytes;
+  };
+  ASSERT_EQ(ids[0].size(), ids[1].size());
+  const auto same_id = Router::restore(replace_all(good, ids[1], ids[0]));
+  ASSERT_FALSE(same_id.ok());
+  EXPECT_NE(same_id.error().message.find("appears twice"), std::string::npos) << same_id.error().message;
+  const auto same_conversation = Router::restore(replace_all(good, "conv-2", "conv-1"));
+  ASSERT_FALSE(same_conversation.ok());
+  EXPECT_NE(same_conversation.error().message.find("two open escalations"), std::string::npos)
+      << same_conversation.error().message;
+}
+
 }  // namespace
 }  // namespace router::core::testing
