@@ -9,13 +9,13 @@
 #endif
 
 #include <cstdlib>
-#include <deque>
 #include <new>
 #include <string>
 #include <vector>
 
 #include "router/core/expr.hpp"
 #include "router/core/router.hpp"
+#include "routing_workload.hpp"
 
 // Counts every operator new, to report allocations per routing decision.
 namespace {
@@ -54,94 +54,16 @@ std::size_t heap_in_use() {
 #endif
 }
 
-constexpr int workspace_count = 10;
-constexpr int agents_per_workspace = 100;       // 1,000 agents
-constexpr int queued_per_workspace = 1000;      // 10,000 queued escalations
-const char* const languages[] = {"en", "vi", "fr", "de"};
-const char* const skills[] = {"billing", "tech", "sales", "returns"};
+using bench::arrival;
+using bench::rules;
 
-RuleSet bench_rules(std::uint32_t capacity) {
-  RuleSet rules;
-  QueueSpec billing;
-  billing.name = "billing";
-  billing.agents.text = R"("billing" in agent.skills and escalation.language in agent.languages)";
-  billing.strategy = Strategy::least_loaded;
-  QueueSpec general;
-  general.name = "general";
-  general.agents.text = "escalation.language in agent.languages";
-  general.strategy = Strategy::longest_idle;
-  rules.queues = {billing, general};
-  RouteSpec vip;
-  vip.name = "billing";
-  vip.when.text = R"(escalation.priority >= 1 and "billing" in escalation.skills)";
-  vip.queue = "billing";
-  RouteSpec fallback;
-  fallback.name = "default";
-  fallback.when.text = "true";
-  fallback.queue = "general";
-  rules.routes = {vip, fallback};
-  for (int w = 0; w < workspace_count; ++w) {
-    for (int a = 0; a < agents_per_workspace; ++a) {
-      AgentSpec agent;
-      agent.id = "agent-" + std::to_string(w) + "-" + std::to_string(a);
-      agent.workspaces = {"ws-" + std::to_string(w)};
-      agent.skills = {skills[a % 4], skills[(a + 1) % 4]};
-      agent.languages = {"en", languages[a % 4]};
-      agent.capacity = capacity;
-      agent.status = AgentStatus::available;
-      rules.agents.push_back(agent);
-    }
-  }
-  return rules;
-}
-
-InboundEvent arrival(std::uint64_t n) {
-  InboundEvent e;
-  e.type = InboundType::escalation_requested;
-  e.workspace_id = "ws-" + std::to_string(n % workspace_count);
-  e.conversation_id = "conv-" + std::to_string(n);
-  e.contact = Contact{"cust-" + std::to_string(n % 50'000), "Nguyen Van A", {}};
-  e.reason = "gate_failure";
-  e.priority = static_cast<std::int32_t>(n % 3);
-  e.language = languages[n % 4];
-  e.skills = std::vector<std::string>{skills[n % 4]};
-  e.text = "Can I check in before 3 PM tomorrow?";
-  return e;
-}
-
-// Steady state: every agent is busy and 10,000 escalations wait. Each iteration, one assigned
-// escalation is resolved (its agent pulls the best waiting one: a routing decision) and one new
-// escalation arrives (routed to a queue, placement tried: a routing decision).
+// The routing workload (bench/routing_workload.hpp): 1,000 agents busy, 10,000 escalations waiting,
+// the window of kept closed escalations full. Each iteration resolves one assignment (its agent pulls
+// the best waiting escalation: a decision) and adds one arrival (routed, placement tried: a decision).
 void BM_RoutingDecisions(benchmark::State& state) {
-  Router router(RouterOptions{1});
-  router.load_rules(bench_rules(2));
-  TimestampMs now = 1'773'309'900'000;
-  std::uint64_t n = 0;
-  std::deque<std::string> assigned;
-  const std::uint64_t total = workspace_count * agents_per_workspace * 2 + workspace_count * queued_per_workspace;
-  for (; n < total; ++n) {
-    Outcome out = router.apply(Input{now, arrival(n)});
-    for (const auto& e : out.events) {
-      if (e.type == OutboundType::escalation_success) assigned.push_back(e.escalation_id);
-    }
-  }
-  // Warm up to the steady state of a long-running daemon: the window of closed escalations kept for
-  // the API (RouterOptions::max_closed, 100,000) full, so each resolve also drops the oldest one and
-  // the timed part does not include the heap growing into it (fresh pages: page faults).
-  for (std::uint32_t i = 0; i < RouterOptions{}.max_closed + 10'000; ++i) {
-    if (i % 500 == 0) now += 1;
-    Outcome resolved = router.apply(Input{now, ResolveCommand{assigned.front(), ""}});
-    assigned.pop_front();
-    Outcome arrived = router.apply(Input{now, arrival(n++)});
-    for (const Outcome* out : {&resolved, &arrived}) {
-      for (const auto& e : out->events) {
-        if (e.type == OutboundType::escalation_success) assigned.push_back(e.escalation_id);
-      }
-    }
-  }
+  bench::SteadyState steady;
   std::int64_t decisions = 0;
-  std::uint64_t iteration = 0;
-  // The inputs are made outside the timed part, a batch at a time: what is measured is the core
+  // The arrivals are made outside the timed part, a batch at a time: what is measured is the core
   // deciding, not the harness spelling its events (in the daemon, the adapters' decoders do that).
   constexpr std::size_t batch = 4096;
   std::vector<Input> arrivals;
@@ -153,24 +75,13 @@ void BM_RoutingDecisions(benchmark::State& state) {
       state.PauseTiming();
       const std::uint64_t before = allocation_count;
       arrivals.clear();
-      for (std::size_t i = 0; i < batch; ++i) arrivals.push_back(Input{0, arrival(n++)});
+      for (std::size_t i = 0; i < batch; ++i) arrivals.push_back(steady.next_arrival());
       next_arrival = 0;
       harness_allocations += allocation_count - before;
       state.ResumeTiming();
     }
-    // The clock moves as it would at the target rate: 1 ms per 1,000 decisions. Time-driven work
-    // (queue position updates, timers) costs what it would per decision at that rate.
-    if (++iteration % 500 == 0) now += 1;
-    Outcome resolved = router.apply(Input{now, ResolveCommand{assigned.front(), ""}});
-    assigned.pop_front();
-    Input& input = arrivals[next_arrival++];
-    input.at = now;
-    Outcome arrived = router.apply(input);
-    for (const Outcome* out : {&resolved, &arrived}) {
-      for (const auto& e : out->events) {
-        if (e.type == OutboundType::escalation_success) assigned.push_back(e.escalation_id);
-      }
-    }
+    Outcome resolved, arrived;
+    steady.cycle(arrivals[next_arrival++], resolved, arrived);
     decisions += 2;
     benchmark::DoNotOptimize(resolved);
     benchmark::DoNotOptimize(arrived);
@@ -179,10 +90,11 @@ void BM_RoutingDecisions(benchmark::State& state) {
   state.counters["allocs_per_decision"] =
       static_cast<double>(allocation_count - allocations_before - harness_allocations) /
       static_cast<double>(std::max<std::int64_t>(decisions, 1));
-  state.counters["queued"] = static_cast<double>(router.open_escalation_count() - assigned.size());
-  state.counters["agents"] = workspace_count * agents_per_workspace;
+  const Router& router = steady.router();
+  state.counters["queued"] = static_cast<double>(router.open_escalation_count() - steady.assigned_count());
+  state.counters["agents"] = bench::workspace_count * bench::agents_per_workspace;
   double idle = 0;
-  for (AgentIndex i = 0; i < workspace_count * agents_per_workspace; ++i) {
+  for (AgentIndex i = 0; i < bench::workspace_count * bench::agents_per_workspace; ++i) {
     if (const Agent* agent = router.agent_at(i); agent != nullptr && agent->load < agent->capacity) ++idle;
   }
   state.counters["agents_with_room"] = idle;  // none eligible for anything waiting (work-conserving)
@@ -192,7 +104,7 @@ BENCHMARK(BM_RoutingDecisions)->Unit(benchmark::kNanosecond)->MinTime(2.0);
 // Agents with room: each arrival is routed and assigned at once, then resolved.
 void BM_ArrivalAssignedImmediately(benchmark::State& state) {
   Router router(RouterOptions{1});
-  router.load_rules(bench_rules(1000));
+  router.load_rules(rules(1000));
   TimestampMs now = 1'773'309'900'000;
   std::uint64_t n = 0;
   for (auto _ : state) {
@@ -248,9 +160,9 @@ void BM_BytesPerOpenEscalation(benchmark::State& state) {
     state.ResumeTiming();
     {
       Router router(RouterOptions{1});
-      RuleSet rules = bench_rules(1);
-      rules.agents.clear();  // nobody to assign to: everything stays open and queued
-      router.load_rules(rules);
+      RuleSet queued_only = rules(1);
+      queued_only.agents.clear();  // nobody to assign to: everything stays open and queued
+      router.load_rules(queued_only);
       TimestampMs now = 1'773'309'900'000;
       for (std::uint64_t n = 0; n < count; ++n) {
         router.apply(Input{now + static_cast<TimestampMs>(n / 100), arrival(n)});
