@@ -169,14 +169,7 @@ std::uint32_t acquire_class(std::vector<Class>& classes, std::vector<std::uint32
       found != FlatIndex::none) {
     return found;
   }
-  std::uint32_t slot = 0;
-  if (free_slots.empty()) {
-    slot = static_cast<std::uint32_t>(classes.size());
-    classes.emplace_back();
-  } else {
-    slot = free_slots.back();
-    free_slots.pop_back();
-  }
+  const std::uint32_t slot = take_slot(classes, free_slots);
   classes[slot].key = key;
   by_key.insert(hash, slot);
   return slot;

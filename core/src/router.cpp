@@ -232,14 +232,7 @@ std::uint32_t Router::State::find_contact(std::string_view key) const {
 
 std::uint32_t Router::State::contact_slot(std::string key) {
   if (const std::uint32_t found = find_contact(key); found != no_index) return found;
-  std::uint32_t slot = 0;
-  if (free_contacts.empty()) {
-    slot = static_cast<std::uint32_t>(contacts.size());
-    contacts.emplace_back();
-  } else {
-    slot = free_contacts.back();
-    free_contacts.pop_back();
-  }
+  const std::uint32_t slot = take_slot(contacts, free_contacts);
   contact_by_key.insert(hash_text(key), slot);
   contacts[slot] = ContactHistory{};
   contacts[slot].key = std::move(key);
@@ -548,13 +541,7 @@ void Router::State::on_escalation_requested(const InboundEvent& event) {
     }
     return;
   }
-  if (free_slots.empty()) {
-    index = static_cast<EscalationIndex>(escalations.size());
-    escalations.emplace_back();
-  } else {
-    index = free_slots.back();
-    free_slots.pop_back();
-  }
+  index = take_slot(escalations, free_slots);
   escalations[index] = std::make_unique<Escalation>();
   Escalation& esc = *escalations[index];
   esc.id = ulids.next(now);

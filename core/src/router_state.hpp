@@ -165,6 +165,19 @@ struct ContactHistory {
   std::uint32_t kept = 0;          // escalations kept that belong to it (runtime; rebuilt on restore)
 };
 
+// A slot for a new entry of `slots`: a freed one if there is one (the caller resets it), else a
+// new default-constructed one at the end.
+template <typename T>
+std::uint32_t take_slot(std::vector<T>& slots, std::vector<std::uint32_t>& free) {
+  if (free.empty()) {
+    slots.emplace_back();
+    return static_cast<std::uint32_t>(slots.size() - 1);
+  }
+  const std::uint32_t slot = free.back();
+  free.pop_back();
+  return slot;
+}
+
 // Deferred work inside one apply(): placing escalations and letting agents pull from the backlog.
 struct Work {
   enum class Kind : std::uint8_t { place, pull } kind;
