@@ -201,9 +201,7 @@ void Router::State::index_id(EscalationIndex index) {
     esc.id_order_slot = static_cast<std::uint32_t>(by_creation.size());
     by_creation.emplace_back(esc.id, index);
   } else {
-    auto at = std::lower_bound(by_creation.begin(), by_creation.end(), esc.id,
-                               [](const auto& entry, const Id& key) { return entry.first < key; });
-    by_creation.emplace(at, esc.id, index);
+    by_creation.emplace(lower_bound_by_id(by_creation.begin(), by_creation.end(), esc.id), esc.id, index);
     renumber_id_order();
   }
 }

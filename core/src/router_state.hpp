@@ -4,6 +4,7 @@
 #include <ext/pb_ds/assoc_container.hpp>
 #include <ext/pb_ds/tree_policy.hpp>
 
+#include <algorithm>
 #include <deque>
 #include <limits>
 #include <map>
@@ -164,6 +165,12 @@ struct ContactHistory {
   std::vector<Id> escalation_ids;  // most recent last, bounded
   std::uint32_t kept = 0;          // escalations kept that belong to it (runtime; rebuilt on restore)
 };
+
+// The first entry of an id-ordered range of (id, slot) whose id is not below `id`.
+template <typename It>
+It lower_bound_by_id(It first, It last, std::string_view id) {
+  return std::lower_bound(first, last, id, [](const auto& entry, std::string_view key) { return entry.first < key; });
+}
 
 // A slot for a new entry of `slots`: a freed one if there is one (the caller resets it), else a
 // new default-constructed one at the end.

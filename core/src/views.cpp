@@ -100,9 +100,7 @@ EscalationPage Router::list_escalations(const EscalationFilter& f) const {
   }
   const std::uint32_t limit = std::clamp<std::uint32_t>(f.limit, 1, 200);
   // Newest first: ULIDs sort by creation time.
-  auto it = f.cursor.empty() ? s.by_creation.end()
-                            : std::lower_bound(s.by_creation.begin(), s.by_creation.end(), std::string_view(f.cursor),
-                                               [](const auto& entry, std::string_view key) { return entry.first < key; });
+  auto it = f.cursor.empty() ? s.by_creation.end() : lower_bound_by_id(s.by_creation.begin(), s.by_creation.end(), f.cursor);
   while (it != s.by_creation.begin()) {
     --it;
     if (it->second == no_index) continue;  // dropped
