@@ -1,6 +1,7 @@
 #include "router/core/model.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 #include "router/core/time.hpp"
 
@@ -31,6 +32,189 @@ std::string Decision::Candidate::verdict() const {
     case Verdict::text: break;
   }
   return text;
+}
+
+namespace {
+
+// A trail entry's fixed fields, copied whole; its strings follow, each a u32 length then the bytes,
+// then its candidates.
+struct TrailHead {
+  TimestampMs at;
+  TimestampMs last_assigned_at;
+  std::int32_t step;
+  std::uint32_t load;
+  std::uint32_t capacity;
+  std::uint32_t not_examined;
+  std::uint32_t candidates;
+  Decision::Why why;
+};
+
+struct CandidateHead {
+  std::int32_t step;
+  Decision::Candidate::Verdict kind;
+};
+
+constexpr std::size_t text_size(const std::string& text) { return sizeof(std::uint32_t) + text.size(); }
+
+class TrailWriter {
+ public:
+  explicit TrailWriter(char* out) : out_(out) {}
+  template <typename T>
+  void put(const T& value) {
+    std::memcpy(out_, &value, sizeof value);
+    out_ += sizeof value;
+  }
+  void text(const std::string& value) {
+    put(static_cast<std::uint32_t>(value.size()));
+    if (!value.empty()) std::memcpy(out_, value.data(), value.size());
+    out_ += value.size();
+  }
+
+ private:
+  char* out_;
+};
+
+class TrailReader {
+ public:
+  explicit TrailReader(const char* in) : in_(in) {}
+  template <typename T>
+  T get() {
+    T value;
+    std::memcpy(&value, in_, sizeof value);
+    in_ += sizeof value;
+    return value;
+  }
+  void text(std::string& value) {
+    const auto size = get<std::uint32_t>();
+    value.assign(in_, size);
+    in_ += size;
+  }
+  std::string_view skip_text() {
+    const auto size = get<std::uint32_t>();
+    std::string_view value(in_, size);
+    in_ += size;
+    return value;
+  }
+
+ private:
+  const char* in_;
+};
+
+}  // namespace
+
+void Trail::push_back(const Decision& d) {
+  std::size_t size = sizeof(std::uint32_t) + sizeof(TrailHead) + text_size(d.action) + text_size(d.route) +
+                     text_size(d.queue) + text_size(d.agent) + text_size(d.words);
+  for (const auto& c : d.candidates) size += sizeof(CandidateHead) + text_size(c.agent) + text_size(c.text);
+  const std::size_t at = bytes_.size();
+  // The first decision (the route) is followed by a second (waiting or assigned): room for both.
+  if (bytes_.capacity() == 0) bytes_.reserve(2 * size + 64);
+  bytes_.resize(at + size);
+  TrailWriter w(bytes_.data() + at);
+  w.put(static_cast<std::uint32_t>(size));
+  w.put(TrailHead{d.at, d.last_assigned_at, d.step, d.load, d.capacity, d.not_examined,
+                  static_cast<std::uint32_t>(d.candidates.size()), d.why});
+  w.text(d.action);
+  w.text(d.route);
+  w.text(d.queue);
+  w.text(d.agent);
+  w.text(d.words);
+  for (const auto& c : d.candidates) {
+    w.put(CandidateHead{c.step, c.kind});
+    w.text(c.agent);
+    w.text(c.text);
+  }
+  back_ = static_cast<std::uint32_t>(at);
+  ++count_;
+}
+
+std::size_t Trail::entry_end(std::size_t at) const noexcept {
+  std::uint32_t size = 0;
+  std::memcpy(&size, bytes_.data() + at, sizeof size);
+  return at + size;
+}
+
+std::size_t Trail::offset_of(std::size_t position) const noexcept {
+  if (position + 1 == count_) return back_;
+  std::size_t at = 0;
+  for (std::size_t i = 0; i < position; ++i) at = entry_end(at);
+  return at;
+}
+
+Decision Trail::decode(std::size_t at) const {
+  TrailReader r(bytes_.data() + at + sizeof(std::uint32_t));
+  const auto head = r.get<TrailHead>();
+  Decision d;
+  d.at = head.at;
+  d.last_assigned_at = head.last_assigned_at;
+  d.step = head.step;
+  d.load = head.load;
+  d.capacity = head.capacity;
+  d.not_examined = head.not_examined;
+  d.why = head.why;
+  r.text(d.action);
+  r.text(d.route);
+  r.text(d.queue);
+  r.text(d.agent);
+  r.text(d.words);
+  d.candidates.resize(head.candidates);
+  for (auto& c : d.candidates) {
+    const auto candidate = r.get<CandidateHead>();
+    c.step = candidate.step;
+    c.kind = candidate.kind;
+    r.text(c.agent);
+    r.text(c.text);
+  }
+  return d;
+}
+
+void Trail::erase(std::size_t position) {
+  if (position >= count_) return;
+  const std::size_t at = offset_of(position);
+  const std::size_t end = entry_end(at);
+  bytes_.erase(bytes_.begin() + static_cast<std::ptrdiff_t>(at), bytes_.begin() + static_cast<std::ptrdiff_t>(end));
+  --count_;
+  if (count_ == 0) {
+    back_ = 0;
+  } else if (position == count_) {  // the last one went: the one before it is the last now
+    std::size_t last = 0;
+    for (std::size_t i = 0; i + 1 < count_; ++i) last = entry_end(last);
+    back_ = static_cast<std::uint32_t>(last);
+  } else {
+    back_ -= static_cast<std::uint32_t>(end - at);
+  }
+}
+
+void Trail::clear() noexcept {
+  bytes_.clear();
+  count_ = 0;
+  back_ = 0;
+}
+
+Decision Trail::operator[](std::size_t position) const { return decode(offset_of(position)); }
+
+Decision Trail::back() const { return decode(back_); }
+
+std::string_view Trail::back_action() const noexcept {
+  if (count_ == 0) return {};
+  TrailReader r(bytes_.data() + back_ + sizeof(std::uint32_t) + sizeof(TrailHead));
+  return r.skip_text();
+}
+
+void Trail::set_back_agent(std::string_view agent) {
+  if (count_ == 0) return;
+  Decision d = back();
+  d.agent.assign(agent);
+  bytes_.resize(back_);
+  --count_;
+  push_back(d);  // where it was
+}
+
+Decision Trail::iterator::operator*() const { return trail_->decode(at_); }
+
+Trail::iterator& Trail::iterator::operator++() {
+  at_ = trail_->entry_end(at_);
+  return *this;
 }
 
 const char* escalation_status_name(EscalationStatus status) noexcept {

@@ -96,7 +96,7 @@ void Router::State::route(EscalationIndex index) {
     d.action = "unrouted";
     d.words = "no route matched; it waits until the rules change";
   }
-  add_decision(esc, std::move(d));
+  add_decision(esc, d);
 }
 
 void Router::State::enqueue(EscalationIndex index, bool requeue, const char* why) {
@@ -123,7 +123,7 @@ void Router::State::enqueue(EscalationIndex index, bool requeue, const char* why
     d.action = "requeued";
     d.queue = std::string(symbols.name(esc.queue));
     d.words = why;
-    add_decision(esc, std::move(d));
+    add_decision(esc, d);
   }
   esc.announce_pending = true;
   schedule_waiting_deadlines(index);
@@ -646,11 +646,11 @@ void Router::State::place(EscalationIndex index) {
       }
     }
     if (chosen == no_index) {
-      if (esc.trail.empty() || esc.trail.back().action != "waiting") {
+      if (esc.trail.back_action() != "waiting") {
         d.action = "waiting";
         d.why = ready_count == 0 ? Decision::Why::nobody_free : Decision::Why::none_eligible;
         d.load = static_cast<std::uint32_t>(ready_count);
-        add_decision(esc, std::move(d));
+        add_decision(esc, d);
       }
       return;
     }

@@ -320,22 +320,11 @@ void Router::State::add_message(Escalation& esc, MessageRole role, const std::st
   }
 }
 
-void Router::State::add_decision(Escalation& esc, Decision&& decision) {
-  if (esc.trail.capacity() == 0) esc.trail.reserve(2);  // the route, then waiting or assigned
-  esc.trail.push_back(std::move(decision));
-  trim_trail(esc);
-}
-
 void Router::State::add_decision(Escalation& esc, const Decision& decision) {
-  if (esc.trail.capacity() == 0) esc.trail.reserve(2);
   esc.trail.push_back(decision);
-  trim_trail(esc);
-}
-
-void Router::State::trim_trail(Escalation& esc) {
   if (esc.trail.size() > options.max_trail) {
     // Keep the first decision (the route) and the most recent ones.
-    esc.trail.erase(esc.trail.begin() + 1);
+    esc.trail.erase(1);
   }
 }
 
@@ -752,7 +741,7 @@ void Router::State::command(const RejectCommand& c) {
   if (esc == nullptr) return;
   esc->excluded.push_back(agent);
   requeue(index, false, "the agent rejected the offer");
-  esc->trail.back().agent = c.agent_id;
+  esc->trail.set_back_agent(c.agent_id);
 }
 
 void Router::State::command(const TakeoverCommand& c) {

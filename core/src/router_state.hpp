@@ -279,9 +279,7 @@ struct Router::State {
   void release_agent(EscalationIndex index);  // the holder (if any) gives it up; capacity freed
   void take_agent(EscalationIndex index, AgentIndex agent);  // counts it against the agent; the caller reindexes
   void add_message(Escalation& esc, MessageRole role, const std::string& agent_id, const std::string& text);
-  void add_decision(Escalation& esc, Decision&& decision);
   void add_decision(Escalation& esc, const Decision& decision);
-  void trim_trail(Escalation& esc);
   // The kept escalation with this id, or no_index.
   EscalationIndex index_of_id(std::string_view id) const;
   void index_id(EscalationIndex index);    // a new escalation (the newest id)

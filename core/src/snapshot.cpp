@@ -136,8 +136,7 @@ void read_escalation(ByteReader& r, Escalation& e) {
     m.at = r.i64();
     e.messages.push_back(std::move(m));
   }
-  e.trail.resize(r.count(8));
-  for (auto& d : e.trail) d = read_decision(r);
+  for (std::size_t i = r.count(8); i > 0; --i) e.trail.push_back(read_decision(r));
   e.sent_position = r.i32();
   e.sent_wait_minutes = r.i32();
   e.sent_update_at = r.i64();

@@ -49,7 +49,7 @@ void Router::State::fire(const Deadline& d) {
       esc->excluded.push_back(missed);
       const CompiledQueue* spec = queue_spec(esc->queue);
       requeue(d.target, false, "offer timed out");
-      esc->trail.back().agent = agent.id;
+      esc->trail.set_back_agent(agent.id);
       if (spec != nullptr && agent.missed_offers >= spec->spec.max_missed_offers && agent.status == AgentStatus::available) {
         on_agent_status(missed, AgentStatus::away, false);
       }
@@ -82,7 +82,7 @@ void Router::State::fire(const Deadline& d) {
         decision.step = step;
         decision.words = "waited " + format_duration(now - esc->queued_at) + ": agents rule widened to " +
                           agents_rule(*spec, step).text();
-        add_decision(*esc, std::move(decision));
+        add_decision(*esc, decision);
       }
       const auto next_step = static_cast<std::size_t>(esc->step + 1);
       if (next_step < spec->steps.size()) {

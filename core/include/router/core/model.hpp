@@ -2,6 +2,7 @@
 // Names that repeat across many objects are interned Symbols; indexes are plain integers.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -101,6 +102,52 @@ struct Decision {
   std::uint32_t not_examined = 0;     // eligible-ranked agents after the winner, not examined
 };
 
+// An escalation's routing trail, oldest decision first, kept encoded in one block of bytes: adding a
+// decision appends its fields; reading one decodes it. Decisions are written at every routing step
+// and read only by the API, snapshots and tests. Kept as objects, each held several strings and a
+// candidate list, and dropping an escalation (a cold one: the oldest closed) read every one of them
+// back to free it, a cache miss apiece; encoded, the trail is one block, freed unread.
+class Trail {
+ public:
+  class iterator {
+   public:
+    using value_type = Decision;
+    using difference_type = std::ptrdiff_t;
+    Decision operator*() const;
+    iterator& operator++();
+    bool operator==(const iterator& other) const noexcept { return at_ == other.at_; }
+
+   private:
+    friend class Trail;
+    iterator(const Trail* trail, std::size_t at) : trail_(trail), at_(at) {}
+    const Trail* trail_ = nullptr;
+    std::size_t at_ = 0;  // byte offset of an entry
+  };
+
+  bool empty() const noexcept { return count_ == 0; }
+  std::size_t size() const noexcept { return count_; }
+  std::size_t capacity_bytes() const noexcept { return bytes_.capacity(); }
+  void push_back(const Decision& decision);
+  void erase(std::size_t position);  // the decision at that position
+  void clear() noexcept;
+  Decision operator[](std::size_t position) const;
+  Decision front() const { return (*this)[0]; }
+  Decision back() const;
+  std::string_view back_action() const noexcept;  // "" when empty
+  void set_back_agent(std::string_view agent);
+  iterator begin() const { return {this, 0}; }
+  iterator end() const { return {this, bytes_.size()}; }
+
+ private:
+  std::size_t offset_of(std::size_t position) const noexcept;
+  std::size_t entry_end(std::size_t at) const noexcept;
+  Decision decode(std::size_t at) const;
+
+  std::vector<char> bytes_;  // entries: a u32 length of the entry, then its fields
+  std::uint32_t count_ = 0;
+  std::uint32_t back_ = 0;  // byte offset of the last entry
+};
+
 struct Escalation {
   Id id;  // a ULID
   Symbol workspace = no_symbol;
@@ -132,7 +179,7 @@ struct Escalation {
   std::vector<AgentIndex> excluded;  // rejected or missed this escalation
   bool agent_replied = false;        // since assignment (reply_timeout)
   std::vector<Message> messages;  // a vector: a deque costs a 512-byte block for the first one
-  std::vector<Decision> trail;
+  Trail trail;  // its routing decisions, oldest first, bounded (RouterOptions::max_trail)
 
   // Queue updates sent to the customer: the last position/wait and when.
   std::int32_t sent_position = -1;

@@ -1,0 +1,143 @@
+// The encoded routing trail: every field of every decision reads back as written, through appends,
+// removals at any position and the last decision's agent being rewritten; checked against a plain
+// vector of decisions doing the same.
+#include <gtest/gtest.h>
+
+#include <random>
+#include <string>
+#include <vector>
+
+#include "router/core/model.hpp"
+
+namespace router::core {
+namespace {
+
+void expect_same(const Decision& got, const Decision& want) {
+  EXPECT_EQ(got.at, want.at);
+  EXPECT_EQ(got.action, want.action);
+  EXPECT_EQ(got.route, want.route);
+  EXPECT_EQ(got.queue, want.queue);
+  EXPECT_EQ(got.step, want.step);
+  EXPECT_EQ(got.agent, want.agent);
+  EXPECT_EQ(got.why, want.why);
+  EXPECT_EQ(got.words, want.words);
+  EXPECT_EQ(got.load, want.load);
+  EXPECT_EQ(got.capacity, want.capacity);
+  EXPECT_EQ(got.last_assigned_at, want.last_assigned_at);
+  EXPECT_EQ(got.not_examined, want.not_examined);
+  ASSERT_EQ(got.candidates.size(), want.candidates.size());
+  for (std::size_t i = 0; i < want.candidates.size(); ++i) {
+    EXPECT_EQ(got.candidates[i].agent, want.candidates[i].agent);
+    EXPECT_EQ(got.candidates[i].kind, want.candidates[i].kind);
+    EXPECT_EQ(got.candidates[i].step, want.candidates[i].step);
+    EXPECT_EQ(got.candidates[i].text, want.candidates[i].text);
+  }
+  EXPECT_EQ(got.reason(), want.reason());
+}
+
+void expect_same(const Trail& trail, const std::vector<Decision>& want) {
+  ASSERT_EQ(trail.size(), want.size());
+  EXPECT_EQ(trail.empty(), want.empty());
+  std::size_t i = 0;
+  for (const Decision& d : trail) {  // forward iteration
+    ASSERT_LT(i, want.size());
+    expect_same(d, want[i]);
+    ++i;
+  }
+  EXPECT_EQ(i, want.size());
+  for (std::size_t k = 0; k < want.size(); ++k) expect_same(trail[k], want[k]);  // by position
+  if (!want.empty()) {
+    expect_same(trail.front(), want.front());
+    expect_same(trail.back(), want.back());
+    EXPECT_EQ(trail.back_action(), want.back().action);
+  } else {
+    EXPECT_EQ(trail.back_action(), "");
+  }
+}
+
+Decision random_decision(std::mt19937& rng, int n) {
+  const auto pick = [&](int bound) { return static_cast<int>(rng() % static_cast<unsigned>(bound)); };
+  const auto text = [&](int max_length) {
+    std::string s(static_cast<std::size_t>(pick(max_length + 1)), 'x');
+    for (auto& c : s) c = static_cast<char>('a' + pick(26));
+    return s;
+  };
+  Decision d;
+  d.at = 1'773'309'900'000 + n;
+  const char* actions[] = {"routed", "waiting", "offered", "assigned", "requeued", "step"};
+  d.action = actions[pick(6)];
+  d.route = text(20);
+  d.queue = text(12);
+  d.step = pick(4) - 1;
+  d.agent = text(40);  // longer than a small-string buffer, sometimes
+  d.why = static_cast<Decision::Why>(pick(7));
+  d.words = pick(2) == 0 ? "" : "first matching route: " + text(200);
+  d.load = static_cast<std::uint32_t>(rng());
+  d.capacity = static_cast<std::uint32_t>(rng());
+  d.last_assigned_at = pick(2) == 0 ? 0 : static_cast<TimestampMs>(rng());
+  d.not_examined = static_cast<std::uint32_t>(pick(1000));
+  for (int c = pick(6); c > 0; --c) {
+    Decision::Candidate candidate;
+    candidate.agent = text(30);
+    candidate.kind = static_cast<Decision::Candidate::Verdict>(pick(4));
+    candidate.step = pick(5) - 1;
+    candidate.text = pick(3) == 0 ? text(60) : "";
+    d.candidates.push_back(candidate);
+  }
+  return d;
+}
+
+TEST(Trail, ReadsBackEveryFieldOfEveryDecisionAsWritten) {
+  std::mt19937 rng(7);
+  Trail trail;
+  std::vector<Decision> want;
+  expect_same(trail, want);
+  for (int n = 0; n < 40; ++n) {
+    want.push_back(random_decision(rng, n));
+    trail.push_back(want.back());
+    expect_same(trail, want);
+  }
+}
+
+TEST(Trail, RemovesAtAnyPositionAndRewritesTheLastAgentLikeAVectorWould) {
+  std::mt19937 rng(11);
+  Trail trail;
+  std::vector<Decision> want;
+  for (int step = 0; step < 3000; ++step) {
+    const int op = static_cast<int>(rng() % 10);
+    if (op < 5 || want.empty()) {
+      want.push_back(random_decision(rng, step));
+      trail.push_back(want.back());
+    } else if (op < 8) {
+      // Position 1 is what trimming removes; the last and the first are the edge cases.
+      const std::size_t choices[] = {1, want.size() - 1, 0, rng() % want.size()};
+      const std::size_t position = choices[rng() % 4];
+      if (position < want.size()) want.erase(want.begin() + static_cast<std::ptrdiff_t>(position));
+      trail.erase(position);
+    } else if (op < 9) {
+      const std::string agent = rng() % 2 == 0 ? "a" : std::string(50, 'b');
+      want.back().agent = agent;
+      trail.set_back_agent(agent);
+    } else {
+      want.clear();
+      trail.clear();
+    }
+    ASSERT_NO_FATAL_FAILURE(expect_same(trail, want)) << "after step " << step;
+  }
+}
+
+TEST(Trail, IgnoresRemovingPastTheEndAndRewritingAnEmptyTrail) {
+  Trail trail;
+  trail.set_back_agent("nobody");
+  trail.erase(0);
+  EXPECT_TRUE(trail.empty());
+  Decision d;
+  d.action = "routed";
+  trail.push_back(d);
+  trail.erase(5);
+  ASSERT_EQ(trail.size(), 1u);
+  EXPECT_EQ(trail.back().action, "routed");
+}
+
+}  // namespace
+}  // namespace router::core
