@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
+#include <stdexcept>
+#include <utility>
 
 #include "router/core/time.hpp"
 
@@ -106,11 +109,8 @@ void Trail::push_back(const Decision& d) {
   std::size_t size = sizeof(std::uint32_t) + sizeof(TrailHead) + text_size(d.action) + text_size(d.route) +
                      text_size(d.queue) + text_size(d.agent) + text_size(d.words);
   for (const auto& c : d.candidates) size += sizeof(CandidateHead) + text_size(c.agent) + text_size(c.text);
-  const std::size_t at = bytes_.size();
-  // The first decision (the route) is followed by a second (waiting or assigned): room for both.
-  if (bytes_.capacity() == 0) bytes_.reserve(2 * size + 64);
-  bytes_.resize(at + size);
-  TrailWriter w(bytes_.data() + at);
+  const std::size_t at = size_;
+  TrailWriter w(grow(size));
   w.put(static_cast<std::uint32_t>(size));
   w.put(TrailHead{d.at, d.last_assigned_at, d.step, d.load, d.capacity, d.not_examined,
                   static_cast<std::uint32_t>(d.candidates.size()), d.why});
@@ -128,9 +128,55 @@ void Trail::push_back(const Decision& d) {
   ++count_;
 }
 
+Trail::Trail(const Trail& other)
+    : bytes_(other.size_ == 0 ? nullptr : new char[other.size_]),
+      size_(other.size_),
+      capacity_(other.size_),
+      count_(other.count_),
+      back_(other.back_) {
+  if (size_ != 0) std::memcpy(bytes_.get(), other.bytes_.get(), size_);
+}
+
+Trail::Trail(Trail&& other) noexcept
+    : bytes_(std::move(other.bytes_)),
+      size_(std::exchange(other.size_, 0)),
+      capacity_(std::exchange(other.capacity_, 0)),
+      count_(std::exchange(other.count_, 0)),
+      back_(std::exchange(other.back_, 0)) {}
+
+Trail& Trail::operator=(Trail&& other) noexcept {
+  bytes_ = std::move(other.bytes_);
+  size_ = std::exchange(other.size_, 0);
+  capacity_ = std::exchange(other.capacity_, 0);
+  count_ = std::exchange(other.count_, 0);
+  back_ = std::exchange(other.back_, 0);
+  return *this;
+}
+
+Trail& Trail::operator=(const Trail& other) {
+  if (this != &other) *this = Trail(other);
+  return *this;
+}
+
+char* Trail::grow(std::size_t size) {
+  const std::size_t needed = size_ + size;
+  if (needed > std::numeric_limits<std::uint32_t>::max()) throw std::length_error("routing trail too long");
+  if (needed > capacity_) {
+    // The first decision (the route) is soon followed by a second (waiting or assigned): room for both.
+    const std::size_t capacity = std::max(needed, capacity_ == 0 ? 2 * size + 64 : 2 * std::size_t{capacity_});
+    auto bytes = std::make_unique_for_overwrite<char[]>(capacity);
+    if (size_ != 0) std::memcpy(bytes.get(), bytes_.get(), size_);
+    bytes_ = std::move(bytes);
+    capacity_ = static_cast<std::uint32_t>(std::min<std::size_t>(capacity, std::numeric_limits<std::uint32_t>::max()));
+  }
+  char* at = bytes_.get() + size_;
+  size_ = static_cast<std::uint32_t>(needed);
+  return at;
+}
+
 std::size_t Trail::entry_end(std::size_t at) const noexcept {
   std::uint32_t size = 0;
-  std::memcpy(&size, bytes_.data() + at, sizeof size);
+  std::memcpy(&size, bytes_.get() + at, sizeof size);
   return at + size;
 }
 
@@ -142,7 +188,7 @@ std::size_t Trail::offset_of(std::size_t position) const noexcept {
 }
 
 Decision Trail::decode(std::size_t at) const {
-  TrailReader r(bytes_.data() + at + sizeof(std::uint32_t));
+  TrailReader r(bytes_.get() + at + sizeof(std::uint32_t));
   const auto head = r.get<TrailHead>();
   Decision d;
   d.at = head.at;
@@ -172,7 +218,8 @@ void Trail::erase(std::size_t position) {
   if (position >= count_) return;
   const std::size_t at = offset_of(position);
   const std::size_t end = entry_end(at);
-  bytes_.erase(bytes_.begin() + static_cast<std::ptrdiff_t>(at), bytes_.begin() + static_cast<std::ptrdiff_t>(end));
+  std::memmove(bytes_.get() + at, bytes_.get() + end, size_ - end);
+  size_ -= static_cast<std::uint32_t>(end - at);
   --count_;
   if (count_ == 0) {
     back_ = 0;
@@ -186,7 +233,7 @@ void Trail::erase(std::size_t position) {
 }
 
 void Trail::clear() noexcept {
-  bytes_.clear();
+  size_ = 0;
   count_ = 0;
   back_ = 0;
 }
@@ -197,7 +244,7 @@ Decision Trail::back() const { return decode(back_); }
 
 std::string_view Trail::back_action() const noexcept {
   if (count_ == 0) return {};
-  TrailReader r(bytes_.data() + back_ + sizeof(std::uint32_t) + sizeof(TrailHead));
+  TrailReader r(bytes_.get() + back_ + sizeof(std::uint32_t) + sizeof(TrailHead));
   return r.skip_text();
 }
 
@@ -205,7 +252,7 @@ void Trail::set_back_agent(std::string_view agent) {
   if (count_ == 0) return;
   Decision d = back();
   d.agent.assign(agent);
-  bytes_.resize(back_);
+  size_ = back_;
   --count_;
   push_back(d);  // where it was
 }

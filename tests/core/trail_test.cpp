@@ -126,6 +126,29 @@ TEST(Trail, RemovesAtAnyPositionAndRewritesTheLastAgentLikeAVectorWould) {
   }
 }
 
+TEST(Trail, CopiesAndMovesWhole) {
+  std::mt19937 rng(3);
+  Trail trail;
+  std::vector<Decision> want;
+  for (int n = 0; n < 5; ++n) {
+    want.push_back(random_decision(rng, n));
+    trail.push_back(want.back());
+  }
+  Trail copy = trail;
+  expect_same(copy, want);
+  copy.push_back(random_decision(rng, 9));  // the copy has its own bytes
+  expect_same(trail, want);
+  Trail moved = std::move(copy);
+  EXPECT_EQ(moved.size(), 6u);
+  EXPECT_TRUE(copy.empty());  // NOLINT(bugprone-use-after-move): a moved-from trail is empty and usable
+  copy.push_back(want.front());
+  expect_same(copy, {want.front()});
+  copy = moved;
+  EXPECT_EQ(copy.size(), 6u);
+  moved = Trail();
+  EXPECT_TRUE(moved.empty());
+}
+
 TEST(Trail, IgnoresRemovingPastTheEndAndRewritingAnEmptyTrail) {
   Trail trail;
   trail.set_back_agent("nobody");

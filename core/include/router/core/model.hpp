@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -124,9 +125,14 @@ class Trail {
     std::size_t at_ = 0;  // byte offset of an entry
   };
 
+  Trail() = default;
+  Trail(const Trail& other);
+  Trail(Trail&& other) noexcept;
+  Trail& operator=(const Trail& other);
+  Trail& operator=(Trail&& other) noexcept;
+
   bool empty() const noexcept { return count_ == 0; }
   std::size_t size() const noexcept { return count_; }
-  std::size_t capacity_bytes() const noexcept { return bytes_.capacity(); }
   void push_back(const Decision& decision);
   void erase(std::size_t position);  // the decision at that position
   void clear() noexcept;
@@ -136,14 +142,17 @@ class Trail {
   std::string_view back_action() const noexcept;  // "" when empty
   void set_back_agent(std::string_view agent);
   iterator begin() const { return {this, 0}; }
-  iterator end() const { return {this, bytes_.size()}; }
+  iterator end() const { return {this, size_}; }
 
  private:
   std::size_t offset_of(std::size_t position) const noexcept;
   std::size_t entry_end(std::size_t at) const noexcept;
   Decision decode(std::size_t at) const;
+  char* grow(std::size_t size);  // room for size more bytes at the end: where they go
 
-  std::vector<char> bytes_;  // entries: a u32 length of the entry, then its fields
+  std::unique_ptr<char[]> bytes_;  // entries: a u32 length of the entry, then its fields
+  std::uint32_t size_ = 0;         // bytes used
+  std::uint32_t capacity_ = 0;
   std::uint32_t count_ = 0;
   std::uint32_t back_ = 0;  // byte offset of the last entry
 };
