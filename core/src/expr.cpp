@@ -566,23 +566,29 @@ class ExpressionCompiler {
 namespace {
 
 // A value during evaluation: views into the escalation, the agent or the expression. No ownership.
+// 24 bytes: evaluation returns values by value at every node. A string that is an interned name
+// carries its symbol and is spelled (text_of) only when something compares its letters.
 struct Value {
   enum class Kind : std::uint8_t { null, boolean, number, string, symbol_list, scalar_list, literal_list, unknown };
   Kind kind = Kind::null;
   bool boolean = false;
-  double number = 0;
-  std::string_view text;
-  Symbol symbol = no_symbol;
-  const Symbol* symbols = nullptr;
-  const Scalar* scalars = nullptr;
-  const std::uint32_t* literals = nullptr;
-  std::uint32_t size = 0;
+  Symbol symbol = no_symbol;  // string: its symbol when it is an interned name (then text may be unset)
+  std::uint32_t size = 0;     // string: length of text; lists: element count
+  union {
+    double number = 0;
+    const char* text;  // string: nullptr while only the symbol is known
+    const Symbol* symbols;
+    const Scalar* scalars;
+    const std::uint32_t* literals;
+  };
 };
+static_assert(sizeof(Value) <= 24);
 
 Value string_value(std::string_view text, Symbol symbol = no_symbol) {
   Value v;
   v.kind = Value::Kind::string;
-  v.text = text;
+  v.text = text.data();
+  v.size = static_cast<std::uint32_t>(text.size());
   v.symbol = symbol;
   return v;
 }
@@ -591,6 +597,13 @@ Value number_value(double number) {
   Value v;
   v.kind = Value::Kind::number;
   v.number = number;
+  return v;
+}
+
+Value boolean_value(bool b) {
+  Value v;
+  v.kind = Value::Kind::boolean;
+  v.boolean = b;
   return v;
 }
 
@@ -603,14 +616,12 @@ Value symbol_list(const std::vector<Symbol>& list) {
 }
 
 Value scalar_value(const Scalar& scalar) {
-  Value v;
   switch (scalar.index()) {
-    case 1: v.kind = Value::Kind::boolean; v.boolean = std::get<bool>(scalar); break;
-    case 2: v.kind = Value::Kind::number; v.number = std::get<double>(scalar); break;
-    case 3: v = string_value(std::get<std::string>(scalar)); break;
-    default: break;
+    case 1: return boolean_value(std::get<bool>(scalar));
+    case 2: return number_value(std::get<double>(scalar));
+    case 3: return string_value(std::get<std::string>(scalar));
+    default: return Value{};
   }
-  return v;
 }
 
 const AttributeValue* find_attribute(const Attributes& attributes, std::string_view name) {
@@ -620,23 +631,6 @@ const AttributeValue* find_attribute(const Attributes& attributes, std::string_v
     }
   }
   return nullptr;
-}
-
-bool equal(const Value& a, const Value& b) {
-  if (a.kind != b.kind) {
-    return false;
-  }
-  switch (a.kind) {
-    case Value::Kind::null: return true;
-    case Value::Kind::boolean: return a.boolean == b.boolean;
-    case Value::Kind::number: return a.number == b.number;
-    case Value::Kind::string:
-      if (a.symbol != no_symbol && b.symbol != no_symbol) {
-        return a.symbol == b.symbol;
-      }
-      return a.text == b.text;
-    default: return false;  // lists compare by membership, not equality
-  }
 }
 
 }  // namespace
@@ -658,8 +652,7 @@ class ExpressionEvaluator {
 
   Value eval(std::uint32_t index) const {
     const Expression::Node& node = e_.nodes_[index];
-    Value out;
-    out.kind = Value::Kind::boolean;
+    Value out = boolean_value(false);
     switch (node.op) {
       case Op::literal: return literal(node.a);
       case Op::field: return field(static_cast<Field>(node.a));
@@ -717,7 +710,7 @@ class ExpressionEvaluator {
     Value v;
     switch (lit.kind) {
       case Expression::LiteralKind::null: break;
-      case Expression::LiteralKind::boolean: v.kind = Value::Kind::boolean; v.boolean = lit.boolean; break;
+      case Expression::LiteralKind::boolean: v = boolean_value(lit.boolean); break;
       case Expression::LiteralKind::number: v = number_value(lit.number); break;
       case Expression::LiteralKind::string: v = string_value(lit.text, lit.symbol); break;
     }
@@ -730,11 +723,37 @@ class ExpressionEvaluator {
     return v;
   }
 
-  Value symbol_value(Symbol symbol) const {
+  static Value symbol_value(Symbol symbol) {
     if (symbol == no_symbol) {
       return Value{};
     }
-    return string_value(c_.symbols->name(symbol), symbol);
+    Value v;
+    v.kind = Value::Kind::string;
+    v.symbol = symbol;
+    v.text = nullptr;  // spelled by text_of when needed
+    return v;
+  }
+
+  std::string_view text_of(const Value& v) const {
+    if (v.text == nullptr) return v.symbol == no_symbol ? std::string_view{} : c_.symbols->name(v.symbol);
+    return {v.text, v.size};
+  }
+
+  bool equal(const Value& a, const Value& b) const {
+    if (a.kind != b.kind) {
+      return false;
+    }
+    switch (a.kind) {
+      case Value::Kind::null: return true;
+      case Value::Kind::boolean: return a.boolean == b.boolean;
+      case Value::Kind::number: return a.number == b.number;
+      case Value::Kind::string:
+        if (a.symbol != no_symbol && b.symbol != no_symbol) {
+          return a.symbol == b.symbol;  // interned: equal names have one symbol
+        }
+        return text_of(a) == text_of(b);
+      default: return false;  // lists compare by membership, not equality
+    }
   }
 
   Value field(Field f) const {
@@ -799,12 +818,12 @@ class ExpressionEvaluator {
         *value);
   }
 
-  static bool order(Op op, const Value& a, const Value& b) {
+  bool order(Op op, const Value& a, const Value& b) const {
     int cmp = 0;
     if (a.kind == Value::Kind::number && b.kind == Value::Kind::number) {
       cmp = a.number < b.number ? -1 : (a.number > b.number ? 1 : 0);
     } else if (a.kind == Value::Kind::string && b.kind == Value::Kind::string) {
-      cmp = a.text.compare(b.text);
+      cmp = text_of(a).compare(text_of(b));
     } else {
       return false;  // incomparable: no match
     }
@@ -823,7 +842,7 @@ class ExpressionEvaluator {
         if (needle.kind != Value::Kind::string) {
           return false;
         }
-        const Symbol symbol = needle.symbol != no_symbol ? needle.symbol : c_.symbols->find(needle.text);
+        const Symbol symbol = needle.symbol != no_symbol ? needle.symbol : c_.symbols->find(text_of(needle));
         if (symbol == no_symbol) {
           return false;
         }
@@ -844,7 +863,7 @@ class ExpressionEvaluator {
         }
         return false;
       case Value::Kind::string:
-        return needle.kind == Value::Kind::string && haystack.text.find(needle.text) != std::string_view::npos;
+        return needle.kind == Value::Kind::string && text_of(haystack).find(text_of(needle)) != std::string_view::npos;
       default: return false;
     }
   }

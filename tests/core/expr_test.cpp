@@ -75,6 +75,23 @@ TEST_F(ExpressionTest, ComparesNumbersStringsAndBooleans) {
   EXPECT_FALSE(eval("false"));
 }
 
+// Interned names (workspace, source, language, skills) compare by symbol with each other, and by their
+// letters with text that has no symbol (attributes, ids) and in orderings and substring tests.
+TEST_F(ExpressionTest, InternedNamesCompareByTheirLettersWhereASymbolIsNotEnough) {
+  escalation.attributes.emplace_back("home", std::string("ws-1"));
+  escalation.attributes.emplace_back("languages", std::vector<Scalar>{std::string("en"), std::string("vi")});
+  EXPECT_TRUE(eval("escalation.workspaceId == escalation.attributes.home"));
+  EXPECT_TRUE(eval("escalation.attributes.home == escalation.workspaceId"));
+  EXPECT_FALSE(eval("escalation.source == escalation.attributes.home"));
+  EXPECT_TRUE(eval("escalation.language in escalation.attributes.languages"));
+  EXPECT_TRUE(eval(R"(escalation.workspaceId < "ws-2" and escalation.workspaceId >= "ws-1")"));
+  EXPECT_FALSE(eval(R"(escalation.workspaceId > "ws-1")"));
+  EXPECT_TRUE(eval(R"(escalation.source contains "main" and "widget" in escalation.source)"));
+  EXPECT_FALSE(eval(R"(escalation.source contains "mains")"));
+  EXPECT_TRUE(eval(R"(escalation.workspaceId != "ws-10")"));
+  EXPECT_TRUE(eval(R"(escalation.attributes.home in agent.languages or escalation.workspaceId in ["ws-0", "ws-1"])"));
+}
+
 TEST_F(ExpressionTest, WaitSecondsCountsFromTheQueuedTime) {
   EXPECT_TRUE(eval("escalation.waitSeconds == 61"));
   EXPECT_TRUE(eval("escalation.waitSeconds >= 60"));

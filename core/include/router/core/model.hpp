@@ -157,50 +157,52 @@ class Trail {
   std::uint32_t back_ = 0;  // byte offset of the last entry
 };
 
+// Laid out by when fields are read: the first two cache lines hold what routing, lookups and
+// outbound events touch (id, state, queue order, times); names, texts and lists follow. 504 bytes:
+// one 512-byte allocation (a field more or a different order costs a 640-byte one).
 struct Escalation {
   Id id;  // a ULID
   Symbol workspace = no_symbol;
-  std::string conversation_id;
-  Symbol source = no_symbol;
-  std::string external_id;
-  Contact contact;
-  std::string reason;
-  std::int32_t priority = 0;
-  Symbol language = no_symbol;
-  std::vector<Symbol> skills;
-  Attributes attributes;
   EscalationStatus status = EscalationStatus::queued;
+  bool ai_enabled = true;
+  bool front_of_line = false;     // requeued after its agent vanished while taken over
+  bool agent_replied = false;     // since assignment (reply_timeout)
+  bool announce_pending = false;  // just (re)queued: tell the customer its position once placed
   Symbol queue = no_symbol;  // no_symbol while no route matches
   std::int32_t route = -1;   // index of the matching route
   AgentIndex assignee = no_index;  // while offered: the agent it is offered to
   AgentIndex taken_over_by = no_index;
-  bool ai_enabled = true;
   std::uint64_t version = 1;
-  TimestampMs created_at = 0;
+  std::int32_t priority = 0;
+  Symbol language = no_symbol;
+  std::int32_t step = -1;                       // active step of its queue
+  std::uint32_t eligibility_class = no_index;  // while queued: its class in its queue (runtime index)
+  std::uint32_t id_order_slot = no_index;      // its place in the router's id order (runtime index)
+  // Queue updates sent to the customer: the last position/wait and when.
+  std::int32_t sent_position = -1;
+  std::uint64_t queue_seq = 0;  // tie-breaker in queue order, unique per (re)queueing
   TimestampMs queued_at = 0;  // kept across requeues: order in the queue
   TimestampMs waiting_since = 0;  // last (re)queued: fail_after counts from here
   TimestampMs offered_at = 0;
   TimestampMs assigned_at = -1;
+  TimestampMs created_at = 0;
   TimestampMs closed_at = -1;
-  std::string resolution;
-  bool front_of_line = false;  // requeued after its agent vanished while taken over
-  std::int32_t step = -1;      // active step of its queue
-  std::vector<AgentIndex> excluded;  // rejected or missed this escalation
-  bool agent_replied = false;        // since assignment (reply_timeout)
-  std::vector<Message> messages;  // a vector: a deque costs a 512-byte block for the first one
-  Trail trail;  // its routing decisions, oldest first, bounded (RouterOptions::max_trail)
-
-  // Queue updates sent to the customer: the last position/wait and when.
-  std::int32_t sent_position = -1;
-  std::int32_t sent_wait_minutes = -1;
   TimestampMs sent_update_at = -1;
+  std::int32_t sent_wait_minutes = -1;
   // From an external queue (inbound escalationQueueUpdate).
   std::int32_t external_position = -1;
   std::int32_t external_wait_minutes = -1;
-  std::uint64_t queue_seq = 0;  // tie-breaker in queue order, unique per (re)queueing
-  std::uint32_t eligibility_class = no_index;  // while queued: its class in its queue (runtime index)
-  std::uint32_t id_order_slot = no_index;      // its place in the router's id order (runtime index)
-  bool announce_pending = false;  // just (re)queued: tell the customer its position once placed
+  Symbol source = no_symbol;
+  std::string conversation_id;
+  std::string external_id;
+  Trail trail;  // its routing decisions, oldest first, bounded (RouterOptions::max_trail)
+  std::vector<Message> messages;  // a vector: a deque costs a 512-byte block for the first one
+  std::vector<Symbol> skills;
+  std::vector<AgentIndex> excluded;  // rejected or missed this escalation
+  std::string reason;
+  Contact contact;
+  Attributes attributes;
+  std::string resolution;
 };
 
 }  // namespace router::core
