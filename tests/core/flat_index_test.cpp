@@ -78,6 +78,29 @@ TEST(FlatIndex, FindsWhatWasInsertedAndForgetsWhatWasErasedUnderChurn) {
   churn([](const std::string& k) { return hash_text(k); }, 3'000);
 }
 
+// After a burst the table gives its memory back, and what is left stays reachable through every
+// halving; growing again works from the smaller table.
+TEST(FlatIndex, ShrinksAfterABurstAndKeepsWhatIsLeft) {
+  Model m;
+  m.hash = [](const std::string& k) { return hash_text(k); };
+  std::vector<std::string> keys;
+  for (int i = 0; i < 100'000; ++i) keys.push_back("conv-" + std::to_string(i));
+  for (const auto& key : keys) m.insert(key);
+  const std::size_t peak = m.index.capacity();
+  EXPECT_GE(peak, 200'000u);
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    if (i % 1000 != 0) ASSERT_TRUE(m.erase(keys[i]));
+    if (i % 9973 == 0) ASSERT_NO_FATAL_FAILURE(m.expect_same(keys));
+  }
+  m.expect_same(keys);
+  EXPECT_EQ(m.index.size(), 100u);
+  // It halves while the entries fill less than an eighth of it: 100 entries, 1,024 -> 512.
+  EXPECT_EQ(m.index.capacity(), 512u);
+  for (int i = 0; i < 5'000; ++i) m.insert("again-" + std::to_string(i));
+  for (int i = 0; i < 5'000; ++i) ASSERT_NE(m.find("again-" + std::to_string(i)), FlatIndex::none);
+  m.expect_same(keys);
+}
+
 TEST(FlatIndex, KeepsEveryEntryReachableWhenHashesCollideAndRunsWrapAround) {
   // Eight distinct hashes for 600 keys: long probe runs, erasures from their middle, wrap-around.
   churn([](const std::string& k) { return (hash_text(k) % 8) << 32; }, 600);

@@ -3,7 +3,8 @@
 // whether its object has that key. A slot is 8 bytes (32 bits of the hash, the value), so a lookup
 // reads one cache line of the table and then the object it finds: the object the caller wanted
 // anyway. Linear probing, at most half full; erasing shifts the following entries back (no
-// tombstones), so lookups never slow down with churn.
+// tombstones), so lookups never slow down with churn; the table halves when it is an eighth full,
+// so a burst's memory goes back once it has passed.
 #pragma once
 
 #include <cstdint>
@@ -77,6 +78,9 @@ class FlatIndex {
     }
     slots_[hole] = Slot{};
     --count_;
+    // Shrink when an eighth full (a burst has passed): at most a quarter full after, so the next
+    // doubling is as far away as the last halving.
+    if (count_ * 8 < slots_.size() && slots_.size() > 16) rehash(slots_.size() / 2);
     return true;
   }
 
@@ -89,6 +93,7 @@ class FlatIndex {
   }
 
   std::size_t size() const { return count_; }
+  std::size_t capacity() const { return slots_.size(); }
   void clear() {
     slots_.clear();
     mask_ = 0;
@@ -122,9 +127,10 @@ class FlatIndex {
     slots_[at] = s;
   }
 
-  void grow() {
+  void grow() { rehash(slots_.empty() ? 16 : slots_.size() * 2); }
+
+  void rehash(std::size_t capacity) {
     std::vector<Slot> old = std::move(slots_);
-    const std::size_t capacity = old.empty() ? 16 : old.size() * 2;
     slots_.assign(capacity, Slot{});
     mask_ = capacity - 1;
     shift_ = 32;
