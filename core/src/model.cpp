@@ -62,17 +62,22 @@ struct CandidateHead {
   Decision::Candidate::Verdict kind;
 };
 
-constexpr std::size_t text_size(const std::string& text) { return sizeof(std::uint32_t) + text.size(); }
+struct MessageHead {
+  TimestampMs at;
+  MessageRole role;
+};
 
-class TrailWriter {
+constexpr std::size_t text_size(std::string_view text) { return sizeof(std::uint32_t) + text.size(); }
+
+class EntryWriter {
  public:
-  explicit TrailWriter(char* out) : out_(out) {}
+  explicit EntryWriter(char* out) : out_(out) {}
   template <typename T>
   void put(const T& value) {
     std::memcpy(out_, &value, sizeof value);
     out_ += sizeof value;
   }
-  void text(const std::string& value) {
+  void text(std::string_view value) {
     put(static_cast<std::uint32_t>(value.size()));
     if (!value.empty()) std::memcpy(out_, value.data(), value.size());
     out_ += value.size();
@@ -82,9 +87,9 @@ class TrailWriter {
   char* out_;
 };
 
-class TrailReader {
+class EntryReader {
  public:
-  explicit TrailReader(const char* in) : in_(in) {}
+  explicit EntryReader(const char* in) : in_(in) {}
   template <typename T>
   T get() {
     T value;
@@ -110,13 +115,123 @@ class TrailReader {
 
 }  // namespace
 
+// ---------------------------------------------------------------------------------------------
+// EntryBlock
+
+EntryBlock::EntryBlock(const EntryBlock& other)
+    : bytes_(other.size_ == 0 ? nullptr : std::make_unique_for_overwrite<char[]>(other.size_)),
+      size_(other.size_),
+      capacity_(other.size_),
+      count_(other.count_),
+      back_(other.back_) {
+  if (size_ != 0) std::memcpy(bytes_.get(), other.bytes_.get(), size_);
+}
+
+EntryBlock::EntryBlock(EntryBlock&& other) noexcept
+    : bytes_(std::move(other.bytes_)),
+      size_(std::exchange(other.size_, 0)),
+      capacity_(std::exchange(other.capacity_, 0)),
+      count_(std::exchange(other.count_, 0)),
+      back_(std::exchange(other.back_, 0)) {}
+
+EntryBlock& EntryBlock::operator=(const EntryBlock& other) {
+  if (this != &other) *this = EntryBlock(other);
+  return *this;
+}
+
+EntryBlock& EntryBlock::operator=(EntryBlock&& other) noexcept {
+  bytes_ = std::move(other.bytes_);
+  size_ = std::exchange(other.size_, 0);
+  capacity_ = std::exchange(other.capacity_, 0);
+  count_ = std::exchange(other.count_, 0);
+  back_ = std::exchange(other.back_, 0);
+  return *this;
+}
+
+char* EntryBlock::append(std::size_t size, std::size_t first_room) {
+  const std::size_t entry = sizeof(std::uint32_t) + size;
+  const std::size_t needed = size_ + entry;
+  if (needed > std::numeric_limits<std::uint32_t>::max()) throw std::length_error("escalation history too long");
+  if (needed > capacity_) {
+    const std::size_t capacity = std::max(needed, capacity_ == 0 ? first_room : 2 * std::size_t{capacity_});
+    auto bytes = std::make_unique_for_overwrite<char[]>(capacity);
+    if (size_ != 0) std::memcpy(bytes.get(), bytes_.get(), size_);
+    bytes_ = std::move(bytes);
+    capacity_ = static_cast<std::uint32_t>(std::min<std::size_t>(capacity, std::numeric_limits<std::uint32_t>::max()));
+  }
+  char* at = bytes_.get() + size_;
+  const auto length = static_cast<std::uint32_t>(entry);
+  std::memcpy(at, &length, sizeof length);
+  back_ = size_;
+  size_ = static_cast<std::uint32_t>(needed);
+  ++count_;
+  return at + sizeof length;
+}
+
+std::size_t EntryBlock::next(std::size_t offset) const noexcept {
+  std::uint32_t length = 0;
+  std::memcpy(&length, bytes_.get() + offset, sizeof length);
+  return offset + length;
+}
+
+std::size_t EntryBlock::offset_of(std::size_t position) const noexcept {
+  if (position + 1 == count_) return back_;
+  std::size_t offset = 0;
+  for (std::size_t i = 0; i < position; ++i) offset = next(offset);
+  return offset;
+}
+
+void EntryBlock::erase(std::size_t position) {
+  if (position >= count_) return;
+  if (position + 1 == count_) {
+    pop_back();
+    return;
+  }
+  const std::size_t at = offset_of(position);
+  const std::size_t end = next(at);
+  std::memmove(bytes_.get() + at, bytes_.get() + end, size_ - end);
+  size_ -= static_cast<std::uint32_t>(end - at);
+  back_ -= static_cast<std::uint32_t>(end - at);
+  --count_;
+}
+
+void EntryBlock::erase_front(std::size_t count) {
+  if (count >= count_) {
+    clear();
+    return;
+  }
+  const std::size_t end = offset_of(count);
+  std::memmove(bytes_.get(), bytes_.get() + end, size_ - end);
+  size_ -= static_cast<std::uint32_t>(end);
+  back_ -= static_cast<std::uint32_t>(end);
+  count_ -= static_cast<std::uint32_t>(count);
+}
+
+void EntryBlock::pop_back() noexcept {
+  if (count_ == 0) return;
+  size_ = back_;
+  --count_;
+  // The new last entry, found by walking: pop_back is rare (a rewritten last decision).
+  std::size_t last = 0;
+  for (std::size_t i = 0; i + 1 < count_; ++i) last = next(last);
+  back_ = static_cast<std::uint32_t>(last);
+}
+
+void EntryBlock::clear() noexcept {
+  size_ = 0;
+  count_ = 0;
+  back_ = 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Trail
+
 void Trail::push_back(const Decision& d) {
-  std::size_t size = sizeof(std::uint32_t) + sizeof(TrailHead) + text_size(d.action) + text_size(d.route) +
-                     text_size(d.queue) + text_size(d.agent) + text_size(d.words);
+  std::size_t size = sizeof(TrailHead) + text_size(d.action) + text_size(d.route) + text_size(d.queue) +
+                     text_size(d.agent) + text_size(d.words);
   for (const auto& c : d.candidates) size += sizeof(CandidateHead) + text_size(c.agent) + text_size(c.text);
-  const std::size_t at = size_;
-  TrailWriter w(grow(size));
-  w.put(static_cast<std::uint32_t>(size));
+  // The first decision (the route) is soon followed by a second (waiting or assigned): room for both.
+  EntryWriter w(block_.append(size, 2 * size + 64));
   w.put(TrailHead{d.at, d.last_assigned_at, d.step, d.load, d.capacity, d.not_examined,
                   static_cast<std::uint32_t>(d.candidates.size()), d.why});
   w.text(d.action);
@@ -129,71 +244,10 @@ void Trail::push_back(const Decision& d) {
     w.text(c.agent);
     w.text(c.text);
   }
-  back_ = static_cast<std::uint32_t>(at);
-  ++count_;
 }
 
-Trail::Trail(const Trail& other)
-    : bytes_(other.size_ == 0 ? nullptr : new char[other.size_]),
-      size_(other.size_),
-      capacity_(other.size_),
-      count_(other.count_),
-      back_(other.back_) {
-  if (size_ != 0) std::memcpy(bytes_.get(), other.bytes_.get(), size_);
-}
-
-Trail::Trail(Trail&& other) noexcept
-    : bytes_(std::move(other.bytes_)),
-      size_(std::exchange(other.size_, 0)),
-      capacity_(std::exchange(other.capacity_, 0)),
-      count_(std::exchange(other.count_, 0)),
-      back_(std::exchange(other.back_, 0)) {}
-
-Trail& Trail::operator=(Trail&& other) noexcept {
-  bytes_ = std::move(other.bytes_);
-  size_ = std::exchange(other.size_, 0);
-  capacity_ = std::exchange(other.capacity_, 0);
-  count_ = std::exchange(other.count_, 0);
-  back_ = std::exchange(other.back_, 0);
-  return *this;
-}
-
-Trail& Trail::operator=(const Trail& other) {
-  if (this != &other) *this = Trail(other);
-  return *this;
-}
-
-char* Trail::grow(std::size_t size) {
-  const std::size_t needed = size_ + size;
-  if (needed > std::numeric_limits<std::uint32_t>::max()) throw std::length_error("routing trail too long");
-  if (needed > capacity_) {
-    // The first decision (the route) is soon followed by a second (waiting or assigned): room for both.
-    const std::size_t capacity = std::max(needed, capacity_ == 0 ? 2 * size + 64 : 2 * std::size_t{capacity_});
-    auto bytes = std::make_unique_for_overwrite<char[]>(capacity);
-    if (size_ != 0) std::memcpy(bytes.get(), bytes_.get(), size_);
-    bytes_ = std::move(bytes);
-    capacity_ = static_cast<std::uint32_t>(std::min<std::size_t>(capacity, std::numeric_limits<std::uint32_t>::max()));
-  }
-  char* at = bytes_.get() + size_;
-  size_ = static_cast<std::uint32_t>(needed);
-  return at;
-}
-
-std::size_t Trail::entry_end(std::size_t at) const noexcept {
-  std::uint32_t size = 0;
-  std::memcpy(&size, bytes_.get() + at, sizeof size);
-  return at + size;
-}
-
-std::size_t Trail::offset_of(std::size_t position) const noexcept {
-  if (position + 1 == count_) return back_;
-  std::size_t at = 0;
-  for (std::size_t i = 0; i < position; ++i) at = entry_end(at);
-  return at;
-}
-
-Decision Trail::decode(std::size_t at) const {
-  TrailReader r(bytes_.get() + at + sizeof(std::uint32_t));
+Decision Trail::decode_at(std::size_t offset) const {
+  EntryReader r(block_.entry(offset));
   const auto head = r.get<TrailHead>();
   Decision d;
   d.at = head.at;
@@ -219,54 +273,39 @@ Decision Trail::decode(std::size_t at) const {
   return d;
 }
 
-void Trail::erase(std::size_t position) {
-  if (position >= count_) return;
-  const std::size_t at = offset_of(position);
-  const std::size_t end = entry_end(at);
-  std::memmove(bytes_.get() + at, bytes_.get() + end, size_ - end);
-  size_ -= static_cast<std::uint32_t>(end - at);
-  --count_;
-  if (count_ == 0) {
-    back_ = 0;
-  } else if (position == count_) {  // the last one went: the one before it is the last now
-    std::size_t last = 0;
-    for (std::size_t i = 0; i + 1 < count_; ++i) last = entry_end(last);
-    back_ = static_cast<std::uint32_t>(last);
-  } else {
-    back_ -= static_cast<std::uint32_t>(end - at);
-  }
-}
-
-void Trail::clear() noexcept {
-  size_ = 0;
-  count_ = 0;
-  back_ = 0;
-}
-
-Decision Trail::operator[](std::size_t position) const { return decode(offset_of(position)); }
-
-Decision Trail::back() const { return decode(back_); }
-
 std::string_view Trail::back_action() const noexcept {
-  if (count_ == 0) return {};
-  TrailReader r(bytes_.get() + back_ + sizeof(std::uint32_t) + sizeof(TrailHead));
+  if (block_.empty()) return {};
+  EntryReader r(block_.entry(block_.back_offset()) + sizeof(TrailHead));
   return r.skip_text();
 }
 
 void Trail::set_back_agent(std::string_view agent) {
-  if (count_ == 0) return;
+  if (block_.empty()) return;
   Decision d = back();
   d.agent.assign(agent);
-  size_ = back_;
-  --count_;
+  block_.pop_back();
   push_back(d);  // where it was
 }
 
-Decision Trail::iterator::operator*() const { return trail_->decode(at_); }
+// ---------------------------------------------------------------------------------------------
+// MessageLog
 
-Trail::iterator& Trail::iterator::operator++() {
-  at_ = trail_->entry_end(at_);
-  return *this;
+void MessageLog::push_back(MessageRole role, std::string_view agent_id, std::string_view text, TimestampMs at) {
+  EntryWriter w(block_.append(sizeof(MessageHead) + text_size(agent_id) + text_size(text)));
+  w.put(MessageHead{at, role});
+  w.text(agent_id);
+  w.text(text);
+}
+
+Message MessageLog::decode_at(std::size_t offset) const {
+  EntryReader r(block_.entry(offset));
+  const auto head = r.get<MessageHead>();
+  Message m;
+  m.role = head.role;
+  m.at = head.at;
+  r.text(m.agent_id);
+  r.text(m.text);
+  return m;
 }
 
 const char* escalation_status_name(EscalationStatus status) noexcept {

@@ -314,10 +314,8 @@ void Router::State::add_message(Escalation& esc, MessageRole role, const std::st
   if (limit == 0) {
     return;
   }
-  esc.messages.push_back(Message{role, agent_id, text, now});
-  if (esc.messages.size() > limit) {
-    esc.messages.erase(esc.messages.begin(), esc.messages.begin() + static_cast<std::ptrdiff_t>(esc.messages.size() - limit));
-  }
+  esc.messages.push_back(role, agent_id, text, now);
+  if (esc.messages.size() > limit) esc.messages.erase_front(esc.messages.size() - limit);
 }
 
 void Router::State::add_decision(Escalation& esc, const Decision& decision) {

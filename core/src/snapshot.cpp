@@ -78,7 +78,7 @@ void write_escalation(ByteWriter& w, const Escalation& e) {
   w.syms(e.excluded);
   w.b(e.agent_replied);
   w.u32(static_cast<std::uint32_t>(e.messages.size()));
-  for (const auto& m : e.messages) {
+  for (const Message& m : e.messages) {
     w.u8(static_cast<std::uint8_t>(m.role));
     w.str(m.agent_id);
     w.str(m.text);
@@ -134,7 +134,7 @@ void read_escalation(ByteReader& r, Escalation& e) {
     m.agent_id = r.str();
     m.text = r.str();
     m.at = r.i64();
-    e.messages.push_back(std::move(m));
+    e.messages.push_back(m);
   }
   for (std::size_t i = r.count(8); i > 0; --i) e.trail.push_back(read_decision(r));
   e.sent_position = r.i32();

@@ -1,8 +1,9 @@
-// The encoded routing trail: every field of every decision reads back as written, through appends,
-// removals at any position and the last decision's agent being rewritten; checked against a plain
-// vector of decisions doing the same.
+// The encoded histories of an escalation (routing trail, messages): every field of every entry reads
+// back as written, through appends, removals at any position or from the front and the last
+// decision's agent being rewritten; checked against a plain vector doing the same.
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
@@ -160,6 +161,101 @@ TEST(Trail, IgnoresRemovingPastTheEndAndRewritingAnEmptyTrail) {
   trail.erase(5);
   ASSERT_EQ(trail.size(), 1u);
   EXPECT_EQ(trail.back().action, "routed");
+}
+
+// The block itself, with entries of raw bytes: every removal keeps the offsets of what is left
+// right (its last entry's included, which the next removal at the back relies on).
+TEST(EntryBlock, RemovesFromTheFrontTheBackAndTheMiddleLikeAVector) {
+  std::mt19937 rng(13);
+  EntryBlock block;
+  std::vector<std::string> want;
+  const auto check = [&] {
+    ASSERT_EQ(block.size(), want.size());
+    std::size_t i = 0;
+    for (std::size_t at = block.begin_offset(); at != block.end_offset(); at = block.next(at), ++i) {
+      ASSERT_LT(i, want.size());
+      ASSERT_EQ(std::string(block.entry(at), block.next(at) - at - 4), want[i]);
+    }
+    ASSERT_EQ(i, want.size());
+    if (!want.empty()) {
+      const std::size_t last = block.back_offset();
+      ASSERT_EQ(block.next(last), block.end_offset());
+      ASSERT_EQ(std::string(block.entry(last), block.end_offset() - last - 4), want.back());
+    }
+  };
+  for (int step = 0; step < 5000; ++step) {
+    const int op = static_cast<int>(rng() % 10);
+    if (op < 5) {
+      const std::string entry(rng() % 40, static_cast<char>('a' + step % 26));
+      char* at = block.append(entry.size(), rng() % 2 == 0 ? 0 : 100);
+      if (!entry.empty()) std::memcpy(at, entry.data(), entry.size());
+      want.push_back(entry);
+    } else if (op < 7) {
+      const std::size_t count = rng() % 3;
+      want.erase(want.begin(), want.begin() + static_cast<std::ptrdiff_t>(std::min(count, want.size())));
+      block.erase_front(count);
+    } else if (op < 8) {
+      if (!want.empty()) want.pop_back();
+      block.pop_back();
+    } else if (op < 9) {
+      const std::size_t position = want.empty() ? 0 : rng() % want.size();
+      if (position < want.size()) want.erase(want.begin() + static_cast<std::ptrdiff_t>(position));
+      block.erase(position);
+    } else if (rng() % 8 == 0) {
+      want.clear();
+      block.clear();
+    }
+    ASSERT_NO_FATAL_FAILURE(check()) << "after step " << step;
+  }
+}
+
+void expect_same(const MessageLog& log, const std::vector<Message>& want) {
+  ASSERT_EQ(log.size(), want.size());
+  EXPECT_EQ(log.empty(), want.empty());
+  std::size_t i = 0;
+  for (const Message& m : log) {
+    ASSERT_LT(i, want.size());
+    EXPECT_EQ(m.role, want[i].role);
+    EXPECT_EQ(m.agent_id, want[i].agent_id);
+    EXPECT_EQ(m.text, want[i].text);
+    EXPECT_EQ(m.at, want[i].at);
+    ++i;
+  }
+  EXPECT_EQ(i, want.size());
+  for (std::size_t k = 0; k < want.size(); ++k) EXPECT_EQ(log[k].text, want[k].text);
+  if (!want.empty()) {
+    EXPECT_EQ(log.front().text, want.front().text);
+    EXPECT_EQ(log.back().text, want.back().text);
+    EXPECT_EQ(log.back().at, want.back().at);
+  }
+}
+
+TEST(MessageLog, KeepsTheLastMessagesLikeAVectorTrimmedFromTheFront) {
+  std::mt19937 rng(5);
+  MessageLog log;
+  std::vector<Message> want;
+  for (int step = 0; step < 3000; ++step) {
+    const int op = static_cast<int>(rng() % 10);
+    if (op < 7) {
+      Message m;
+      m.role = static_cast<MessageRole>(rng() % 3);
+      m.agent_id = m.role == MessageRole::agent ? "agent-" + std::to_string(rng() % 100) : "";
+      m.text = std::string(rng() % 300, static_cast<char>('a' + rng() % 26)) + std::to_string(step);
+      m.at = 1'773'309'900'000 + step;
+      want.push_back(m);
+      log.push_back(m);
+    } else if (op < 9) {
+      const std::size_t count = rng() % 4;  // may be more than it holds
+      want.erase(want.begin(), want.begin() + static_cast<std::ptrdiff_t>(std::min(count, want.size())));
+      log.erase_front(count);
+    } else {
+      want.clear();
+      log.clear();
+    }
+    ASSERT_NO_FATAL_FAILURE(expect_same(log, want)) << "after step " << step;
+  }
+  MessageLog copy = log;
+  expect_same(copy, want);
 }
 
 }  // namespace

@@ -103,58 +103,107 @@ struct Decision {
   std::uint32_t not_examined = 0;     // eligible-ranked agents after the winner, not examined
 };
 
-// An escalation's routing trail, oldest decision first, kept encoded in one block of bytes: adding a
-// decision appends its fields; reading one decodes it. Decisions are written at every routing step
-// and read only by the API, snapshots and tests. Kept as objects, each held several strings and a
-// candidate list, and dropping an escalation (a cold one: the oldest closed) read every one of them
-// back to free it, a cache miss apiece; encoded, the trail is one block, freed unread.
-class Trail {
+// Entries of variable size kept in one block of bytes, each behind its u32 length: what an
+// escalation keeps its trail and messages in. One allocation however many entries, and freeing it
+// reads nothing: an escalation leaving the retention window was closed long ago, so every block
+// its destructor has to read is a cache miss (a vector of objects holding strings reads them all).
+class EntryBlock {
  public:
-  class iterator {
-   public:
-    using value_type = Decision;
-    using difference_type = std::ptrdiff_t;
-    Decision operator*() const;
-    iterator& operator++();
-    bool operator==(const iterator& other) const noexcept { return at_ == other.at_; }
-
-   private:
-    friend class Trail;
-    iterator(const Trail* trail, std::size_t at) : trail_(trail), at_(at) {}
-    const Trail* trail_ = nullptr;
-    std::size_t at_ = 0;  // byte offset of an entry
-  };
-
-  Trail() = default;
-  Trail(const Trail& other);
-  Trail(Trail&& other) noexcept;
-  Trail& operator=(const Trail& other);
-  Trail& operator=(Trail&& other) noexcept;
+  EntryBlock() = default;
+  EntryBlock(const EntryBlock& other);
+  EntryBlock(EntryBlock&& other) noexcept;
+  EntryBlock& operator=(const EntryBlock& other);
+  EntryBlock& operator=(EntryBlock&& other) noexcept;
 
   bool empty() const noexcept { return count_ == 0; }
   std::size_t size() const noexcept { return count_; }
-  void push_back(const Decision& decision);
-  void erase(std::size_t position);  // the decision at that position
+  // Room for one more entry of `size` bytes, at the end: where to write them. The first entry
+  // allocates max(its size, first_room) bytes; later ones double the block as needed.
+  char* append(std::size_t size, std::size_t first_room = 0);
+  void erase(std::size_t position);      // the entry at that position (nothing past the end)
+  void erase_front(std::size_t count);   // the oldest `count` entries
+  void pop_back() noexcept;
   void clear() noexcept;
-  Decision operator[](std::size_t position) const;
-  Decision front() const { return (*this)[0]; }
-  Decision back() const;
-  std::string_view back_action() const noexcept;  // "" when empty
-  void set_back_agent(std::string_view agent);
-  iterator begin() const { return {this, 0}; }
-  iterator end() const { return {this, size_}; }
+  // Entries by byte offset, oldest first: begin_offset() up to end_offset(), next() steps.
+  static constexpr std::size_t begin_offset() noexcept { return 0; }
+  std::size_t end_offset() const noexcept { return size_; }
+  std::size_t next(std::size_t offset) const noexcept;
+  std::size_t offset_of(std::size_t position) const noexcept;
+  std::size_t back_offset() const noexcept { return back_; }
+  const char* entry(std::size_t offset) const noexcept { return bytes_.get() + offset + sizeof(std::uint32_t); }
 
  private:
-  std::size_t offset_of(std::size_t position) const noexcept;
-  std::size_t entry_end(std::size_t at) const noexcept;
-  Decision decode(std::size_t at) const;
-  char* grow(std::size_t size);  // room for size more bytes at the end: where they go
-
-  std::unique_ptr<char[]> bytes_;  // entries: a u32 length of the entry, then its fields
-  std::uint32_t size_ = 0;         // bytes used
+  std::unique_ptr<char[]> bytes_;
+  std::uint32_t size_ = 0;  // bytes used
   std::uint32_t capacity_ = 0;
   std::uint32_t count_ = 0;
   std::uint32_t back_ = 0;  // byte offset of the last entry
+};
+
+// Decodes entries of an EntryBlock as T while iterating (a range-for binds each to a temporary).
+template <typename T, typename Owner>
+class EntryIterator {
+ public:
+  using value_type = T;
+  using difference_type = std::ptrdiff_t;
+  EntryIterator(const Owner* owner, std::size_t offset) : owner_(owner), offset_(offset) {}
+  T operator*() const { return owner_->decode_at(offset_); }
+  EntryIterator& operator++() {
+    offset_ = owner_->block().next(offset_);
+    return *this;
+  }
+  bool operator==(const EntryIterator& other) const noexcept { return offset_ == other.offset_; }
+
+ private:
+  const Owner* owner_;
+  std::size_t offset_;
+};
+
+// An escalation's routing trail, oldest decision first, encoded in an EntryBlock: adding a decision
+// appends its fields (its strings and candidates included); reading one decodes it. Decisions are
+// written at every routing step and read only by the API, snapshots and tests.
+class Trail {
+ public:
+  using iterator = EntryIterator<Decision, Trail>;
+  bool empty() const noexcept { return block_.empty(); }
+  std::size_t size() const noexcept { return block_.size(); }
+  void push_back(const Decision& decision);
+  void erase(std::size_t position) { block_.erase(position); }
+  void clear() noexcept { block_.clear(); }
+  Decision operator[](std::size_t position) const { return decode_at(block_.offset_of(position)); }
+  Decision front() const { return (*this)[0]; }
+  Decision back() const { return decode_at(block_.back_offset()); }
+  std::string_view back_action() const noexcept;  // "" when empty
+  void set_back_agent(std::string_view agent);
+  iterator begin() const { return {this, EntryBlock::begin_offset()}; }
+  iterator end() const { return {this, block_.end_offset()}; }
+  Decision decode_at(std::size_t offset) const;
+  const EntryBlock& block() const noexcept { return block_; }
+
+ private:
+  EntryBlock block_;
+};
+
+// An escalation's message history, oldest first, encoded in an EntryBlock (role, time, agent, text).
+class MessageLog {
+ public:
+  using iterator = EntryIterator<Message, MessageLog>;
+  bool empty() const noexcept { return block_.empty(); }
+  std::size_t size() const noexcept { return block_.size(); }
+  void push_back(const Message& message) { push_back(message.role, message.agent_id, message.text, message.at); }
+  void push_back(MessageRole role, std::string_view agent_id, std::string_view text, TimestampMs at);
+  void erase_front(std::size_t count) { block_.erase_front(count); }
+  void clear() noexcept { block_.clear(); }
+  Message operator[](std::size_t position) const { return decode_at(block_.offset_of(position)); }
+  Message front() const { return (*this)[0]; }
+  Message back() const { return decode_at(block_.back_offset()); }
+  iterator begin() const { return {this, EntryBlock::begin_offset()}; }
+  iterator end() const { return {this, block_.end_offset()}; }
+  Message decode_at(std::size_t offset) const;
+  const EntryBlock& block() const noexcept { return block_; }
+
+ private:
+  EntryBlock block_;
 };
 
 // Laid out by when fields are read: the first two cache lines hold what routing, lookups and
@@ -196,7 +245,7 @@ struct Escalation {
   std::string conversation_id;
   std::string external_id;
   Trail trail;  // its routing decisions, oldest first, bounded (RouterOptions::max_trail)
-  std::vector<Message> messages;  // a vector: a deque costs a 512-byte block for the first one
+  MessageLog messages;  // bounded (settings max_messages)
   std::vector<Symbol> skills;
   std::vector<AgentIndex> excluded;  // rejected or missed this escalation
   std::string reason;
