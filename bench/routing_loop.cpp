@@ -1,12 +1,14 @@
 // The routing benchmark's loop as a plain program, to count its work where timings are too noisy:
 // instructions with callgrind, cache misses with cachegrind (here with the last level set to this
 // machine's 2 MiB L2). Only routing_cycle() is counted: setup and warm-up are left out.
-//   cmake -S . -B build/profile -DCMAKE_BUILD_TYPE=RelWithDebInfo -DROUTER_BUILD_TESTS=OFF -DROUTER_JEMALLOC=OFF
-//   cmake --build build/profile -j2 --target routing_loop
-//   valgrind --tool=callgrind --toggle-collect='*routing_cycle*' build/profile/bench/routing_loop 30000
-//   (instructions per cycle: the "Collected" count / 30000; callgrind_annotate for where they go)
-//   valgrind --tool=cachegrind --cache-sim=yes --LL=2097152,16,64 build/profile/bench/routing_loop 30000
+//   cmake -S . -B build/profilej -DCMAKE_BUILD_TYPE=RelWithDebInfo -DROUTER_BUILD_TESTS=OFF
+//   cmake --build build/profilej -j2 --target routing_loop
+//   valgrind --tool=callgrind --toggle-collect='*routing_cycle*' build/profilej/bench/routing_loop 30000
+//   (instructions per cycle: the "Collected" count / 30000; callgrind_annotate for where they go;
+//   add --cache-sim=yes --LL=2097152,16,64 to see which functions miss)
+//   valgrind --tool=cachegrind --cache-sim=yes --LL=2097152,16,64 build/profilej/bench/routing_loop 30000
 //   (minus the same with 1 cycle, divided by 29999: misses beyond L2 per cycle, setup excluded)
+// With jemalloc when it is installed, as the benchmark and the daemon; -DROUTER_JEMALLOC=OFF for glibc.
 #include <cstdio>
 #include <cstdlib>
 
