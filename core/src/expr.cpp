@@ -681,6 +681,7 @@ class ExpressionEvaluator {
         if (l == Truth::maybe || r == Truth::maybe) return unknown();
         return out;
       }
+      case Op::name_in_names: return name_in_names(node);
       case Op::not_: {
         const Value v = eval(node.a);
         if (v.kind == Value::Kind::unknown) return v;
@@ -715,6 +716,35 @@ class ExpressionEvaluator {
       case Expression::LiteralKind::string: v = string_value(lit.text, lit.symbol); break;
     }
     return v;
+  }
+
+  // Op::name_in_names: the same result as `in` over the two child nodes, without visiting them.
+  Value name_in_names(const Expression::Node& node) const {
+    const Expression::Node& name = e_.nodes_[node.a];
+    const auto list_field = static_cast<Field>(e_.nodes_[node.b].a);
+    Symbol symbol = no_symbol;
+    bool unknown_side = partial_ && list_field < Field::agent_id;
+    if (name.op == Op::literal) {
+      symbol = e_.literals_[name.a].symbol;
+    } else {
+      const auto f = static_cast<Field>(name.a);
+      if (partial_ && f < Field::agent_id) {
+        unknown_side = true;
+      } else if (const Escalation* esc = c_.escalation) {
+        symbol = f == Field::esc_workspace ? esc->workspace : f == Field::esc_source ? esc->source : esc->language;
+      }
+    }
+    if (unknown_side) return unknown();
+    const std::vector<Symbol>* list = nullptr;
+    switch (list_field) {
+      case Field::esc_skills: list = c_.escalation ? &c_.escalation->skills : nullptr; break;
+      case Field::agent_skills: list = c_.agent ? &c_.agent->skills : nullptr; break;
+      case Field::agent_languages: list = c_.agent ? &c_.agent->languages : nullptr; break;
+      default: break;
+    }
+    Value out = boolean_value(false);
+    if (symbol != no_symbol && list != nullptr) out.boolean = std::find(list->begin(), list->end(), symbol) != list->end();
+    return out;
   }
 
   static Value unknown() {
@@ -885,9 +915,31 @@ Result<Expression> Expression::compile(std::string_view text, ExpressionScope sc
     }
     return invalid_argument(std::to_string(error.line) + ":" + std::to_string(error.column) + ": " + error.message);
   }
+  expression.fuse();
   expression.constant_true_ = expression.nodes_.size() == 1 && expression.nodes_[0].op == Op::literal &&
                               expression.literals_[0].kind == LiteralKind::boolean && expression.literals_[0].boolean;
   return expression;
+}
+
+void Expression::fuse() {
+  const auto is_name = [&](const Node& n) {
+    if (n.op == Op::literal) return literals_[n.a].kind == LiteralKind::string && literals_[n.a].symbol != no_symbol;
+    if (n.op != Op::field) return false;
+    const auto f = static_cast<Field>(n.a);
+    return f == Field::esc_workspace || f == Field::esc_source || f == Field::esc_language;
+  };
+  const auto is_names = [&](const Node& n) {
+    if (n.op != Op::field) return false;
+    const auto f = static_cast<Field>(n.a);
+    return f == Field::esc_skills || f == Field::agent_skills || f == Field::agent_languages;
+  };
+  // The child nodes stay in place: add_reads still sees the fields an expression reads.
+  for (Node& node : nodes_) {
+    if (node.op != Op::in && node.op != Op::contains) continue;
+    const std::uint32_t name = node.op == Op::in ? node.a : node.b;
+    const std::uint32_t list = node.op == Op::in ? node.b : node.a;
+    if (is_name(nodes_[name]) && is_names(nodes_[list])) node = Node{Op::name_in_names, name, list};
+  }
 }
 
 void Expression::add_reads(Reads& escalation, Reads& agent) const {

@@ -230,5 +230,56 @@ TEST_F(ExpressionTest, AgentOnlyEvaluationIsThreeValued) {
   EXPECT_EQ(truth("true"), Truth::yes);
 }
 
+// `name in names` (fused at compile time into one step) against the definition, for every kind of
+// name and list, both spellings (`in`, `contains`), full and agent-only evaluation, and contexts
+// without an escalation or agent.
+TEST_F(ExpressionTest, NameInNamesMatchesItsDefinitionEverywhere) {
+  escalation.source = no_symbol;  // an escalation without a source: never in any list
+  agent.skills = {symbols.intern("billing"), symbols.intern("vi")};
+  struct Name {
+    std::string text;
+    Symbol value;
+    bool escalation_side;
+  };
+  const std::vector<Name> names = {{R"("billing")", symbols.intern("billing"), false},
+                                   {R"("vi")", symbols.intern("vi"), false},
+                                   {R"("nowhere-at-all")", no_symbol, false},
+                                   {"escalation.language", escalation.language, true},
+                                   {"escalation.workspaceId", escalation.workspace, true},
+                                   {"escalation.source", no_symbol, true}};
+  struct List {
+    std::string text;
+    const std::vector<Symbol>* value;
+    bool escalation_side;
+  };
+  const std::vector<List> lists = {{"escalation.skills", &escalation.skills, true},
+                                   {"agent.skills", &agent.skills, false},
+                                   {"agent.languages", &agent.languages, false}};
+  int matches = 0;
+  for (const Name& name : names) {
+    for (const List& list : lists) {
+      bool want = false;
+      for (Symbol s : *list.value) want = want || (name.value != no_symbol && s == name.value);
+      for (const std::string& text : {name.text + " in " + list.text, list.text + " contains " + name.text}) {
+        auto compiled = Expression::compile(text, ExpressionScope::escalation_and_agent, symbols);
+        ASSERT_TRUE(compiled.ok()) << text;
+        EXPECT_EQ(compiled->evaluate(EvalContext{&escalation, &agent, 0, &symbols}), want) << text;
+        EXPECT_FALSE(compiled->evaluate(EvalContext{nullptr, &agent, 0, &symbols}) &&
+                     (name.escalation_side || list.escalation_side))
+            << text << " without an escalation";
+        EXPECT_FALSE(compiled->evaluate(EvalContext{&escalation, nullptr, 0, &symbols}) && !list.escalation_side)
+            << text << " without an agent";
+        const Truth partial = compiled->evaluate_for_agent(agent, 0, symbols);
+        const Truth expected = name.escalation_side || list.escalation_side ? Truth::maybe : want ? Truth::yes : Truth::no;
+        EXPECT_EQ(partial, expected) << text << " for the agent alone";
+        matches += want ? 1 : 0;
+      }
+    }
+  }
+  // Not vacuous: "billing" in escalation.skills and agent.skills; "vi" and escalation.language (vi)
+  // in agent.skills and agent.languages: six pairs, each in both spellings.
+  EXPECT_EQ(matches, 2 * 6);
+}
+
 }  // namespace
 }  // namespace router::core

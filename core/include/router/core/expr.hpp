@@ -51,7 +51,10 @@ class Expression {
   bool uses_agent() const { return uses_agent_; }
 
   // The compiled form, for the parser and evaluator (expr.cpp).
-  enum class Op : std::uint8_t { literal, field, attribute, list, and_, or_, not_, eq, ne, lt, le, gt, ge, in, contains };
+  // name_in_names: `in` (or `contains`, sides swapped) of an interned name — a string literal or
+  // escalation.workspaceId/source/language — in a list of names (skills, languages); a is the name's
+  // node, b the list's. Fused at compile time: one step instead of three node visits.
+  enum class Op : std::uint8_t { literal, field, attribute, list, and_, or_, not_, eq, ne, lt, le, gt, ge, in, contains, name_in_names };
   enum class Field : std::uint8_t {
     esc_id, esc_workspace, esc_conversation, esc_source, esc_priority, esc_reason, esc_language, esc_skills,
     esc_wait_seconds, esc_contact_id, esc_contact_name,
@@ -85,6 +88,7 @@ class Expression {
  private:
   friend class ExpressionCompiler;
   friend class ExpressionEvaluator;
+  void fuse();  // rewrites `name in names` nodes as Op::name_in_names
   std::string text_;
   std::vector<Node> nodes_;  // root is the last node
   std::vector<Literal> literals_;
