@@ -86,7 +86,7 @@ std::string Router::State::check_invariants() const {
     ++kept;
     if (index_of_id(escalations[e]->id) != e) return escalations[e]->id + " is kept but not findable by id";
     const std::uint32_t contact = find_contact(contact_key(*escalations[e]));
-    if (contact == no_index || contact != contact_of[e]) return escalations[e]->id + " has lost its contact history";
+    if (contact == no_index || contact != links[e].contact) return escalations[e]->id + " has lost its contact history";
     ++per_contact[contact];
   }
   if (kept != escalation_by_id.size()) return "escalations by id name dropped ones";
@@ -100,7 +100,7 @@ std::string Router::State::check_invariants() const {
     if (e >= escalations.size() || escalations[e] == nullptr || escalations[e]->id != by_creation[i].first) {
       return "the id order names " + by_creation[i].first + ", which is not kept in its slot";
     }
-    if (escalations[e]->id_order_slot != i) return escalations[e]->id + " does not know its place in the id order";
+    if (e >= links.size() || links[e].id_order != i) return escalations[e]->id + " does not know its place in the id order";
   }
   if (listed != kept) return "the id order lists " + std::to_string(listed) + " of " + std::to_string(kept) + " kept escalations";
   std::size_t live_contacts = 0;

@@ -197,8 +197,9 @@ void Router::State::index_id(EscalationIndex index) {
   Escalation& esc = *escalations[index];
   escalation_by_id.insert(hash_text(esc.id), index);
   // Ids are made in increasing order; one that is not (never, but cheap to keep right) goes in its place.
+  if (links.size() < escalations.size()) links.resize(escalations.size());
   if (by_creation.empty() || by_creation.back().first < esc.id) {
-    esc.id_order_slot = static_cast<std::uint32_t>(by_creation.size());
+    links[index].id_order = static_cast<std::uint32_t>(by_creation.size());
     by_creation.emplace_back(esc.id, index);
   } else {
     by_creation.emplace(lower_bound_by_id(by_creation.begin(), by_creation.end(), esc.id), esc.id, index);
@@ -209,8 +210,8 @@ void Router::State::index_id(EscalationIndex index) {
 void Router::State::unindex_id(EscalationIndex index) {
   Escalation& esc = *escalations[index];
   escalation_by_id.erase(hash_text(esc.id), [&](EscalationIndex e) { return e == index; });
-  by_creation[esc.id_order_slot].second = no_index;
-  esc.id_order_slot = no_index;
+  by_creation[links[index].id_order].second = no_index;
+  links[index].id_order = no_index;
   if (++by_creation_holes > 1024 && by_creation_holes * 2 > by_creation.size()) {
     std::erase_if(by_creation, [](const auto& entry) { return entry.second == no_index; });
     by_creation_holes = 0;
@@ -220,7 +221,7 @@ void Router::State::unindex_id(EscalationIndex index) {
 
 void Router::State::renumber_id_order() {
   for (std::size_t i = 0; i < by_creation.size(); ++i) {
-    if (by_creation[i].second != no_index) escalations[by_creation[i].second]->id_order_slot = static_cast<std::uint32_t>(i);
+    if (by_creation[i].second != no_index) links[by_creation[i].second].id_order = static_cast<std::uint32_t>(i);
   }
 }
 
@@ -354,8 +355,8 @@ void Router::State::close(EscalationIndex index, EscalationStatus status, Outbou
     const EscalationIndex old = closed_order.front();
     closed_order.pop_front();
     unindex_id(old);
-    if (--contacts[contact_of[old]].kept == 0) drop_contact(contact_of[old]);
-    contact_of[old] = no_index;
+    if (--contacts[links[old].contact].kept == 0) drop_contact(links[old].contact);
+    links[old].contact = no_index;
     escalations[old].reset();
     free_slots.push_back(old);
   }
@@ -547,9 +548,9 @@ void Router::State::on_escalation_requested(const InboundEvent& event) {
   }
   index_id(index);
   index_open(index);
-  if (contact_of.size() < escalations.size()) contact_of.resize(escalations.size(), no_index);
-  contact_of[index] = contact_slot(contact_key(esc));
-  ContactHistory& history = contacts[contact_of[index]];
+  if (links.size() < escalations.size()) links.resize(escalations.size());
+  links[index].contact = contact_slot(contact_key(esc));
+  ContactHistory& history = contacts[links[index].contact];
   ++history.kept;
   history.escalation_ids.push_back(esc.id);
   if (history.escalation_ids.size() > max_contact_history) {

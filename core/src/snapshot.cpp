@@ -330,6 +330,7 @@ Result<Router> Router::restore(std::string_view bytes) {
     }
   }
   std::sort(s.by_creation.begin(), s.by_creation.end());
+  s.links.assign(s.escalations.size(), {});
   s.renumber_id_order();
   s.free_slots = r.syms();
   const std::vector<EscalationIndex> closed = r.syms();
@@ -342,11 +343,10 @@ Result<Router> Router::restore(std::string_view bytes) {
     history.last_agent = r.u32();
     history.escalation_ids = r.ids();
   }
-  s.contact_of.assign(s.escalations.size(), no_index);
   for (EscalationIndex i = 0; i < s.escalations.size(); ++i) {
     if (s.escalations[i] == nullptr) continue;
-    s.contact_of[i] = s.contact_slot(s.contact_key(*s.escalations[i]));
-    ++s.contacts[s.contact_of[i]].kept;
+    s.links[i].contact = s.contact_slot(s.contact_key(*s.escalations[i]));
+    ++s.contacts[s.links[i].contact].kept;
   }
   for (std::uint32_t slot = 0; slot < s.contacts.size(); ++slot) {
     if (!s.contacts[slot].key.empty() && s.contacts[slot].kept == 0) s.drop_contact(slot);  // none of theirs kept

@@ -208,7 +208,7 @@ class MessageLog {
 
 // Laid out by when fields are read: the first two cache lines hold what routing, lookups and
 // outbound events touch (id, state, queue order, times); names, texts and lists follow. Dropping
-// an escalation reads the first line (id, place in the id order) and the lines its destructor walks. 504 bytes:
+// an escalation reads the first line (its id, to unindex it) and the lines its destructor walks. 504 bytes:
 // one 512-byte allocation (a field more or a different order costs a 640-byte one).
 struct Escalation {
   Id id;  // a ULID
@@ -219,7 +219,7 @@ struct Escalation {
   bool agent_replied = false;     // since assignment (reply_timeout)
   bool announce_pending = false;  // just (re)queued: tell the customer its position once placed
   Symbol queue = no_symbol;  // no_symbol while no route matches
-  std::uint32_t id_order_slot = no_index;  // its place in the router's id order (runtime index)
+  std::int32_t route = -1;   // index of the matching route
   AgentIndex assignee = no_index;  // while offered: the agent it is offered to
   AgentIndex taken_over_by = no_index;
   std::uint64_t version = 1;
@@ -227,7 +227,6 @@ struct Escalation {
   Symbol language = no_symbol;
   std::int32_t step = -1;                       // active step of its queue
   std::uint32_t eligibility_class = no_index;  // while queued: its class in its queue (runtime index)
-  std::int32_t route = -1;                      // index of the matching route
   // Queue updates sent to the customer: the last position/wait and when.
   std::int32_t sent_position = -1;
   std::uint64_t queue_seq = 0;  // tie-breaker in queue order, unique per (re)queueing
