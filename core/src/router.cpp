@@ -546,9 +546,8 @@ void Router::State::on_escalation_requested(const InboundEvent& event) {
   if (!event.text.empty()) {
     add_message(esc, MessageRole::customer, "", event.text);
   }
-  index_id(index);
+  index_id(index);  // sizes links for this slot
   index_open(index);
-  if (links.size() < escalations.size()) links.resize(escalations.size());
   links[index].contact = contact_slot(contact_key(esc));
   ContactHistory& history = contacts[links[index].contact];
   ++history.kept;
