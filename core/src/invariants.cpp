@@ -111,6 +111,48 @@ std::string Router::State::check_invariants() const {
     if (find_contact(contacts[slot].key) != slot) return "contact " + contacts[slot].key + " is not findable";
   }
   if (live_contacts != contact_by_key.size() || live_contacts != contact_count()) return "contacts are indexed twice or not at all";
+  // The ready sets list exactly the agents that can take work now, under their current load and
+  // last assignment, in the class their definition gives in each of their workspaces; nothing is
+  // left stale between inputs.
+  if (!stale_agents.empty()) return "agents are left stale after an input";
+  std::map<Symbol, std::size_t> ready_per_workspace;
+  std::string class_key;
+  for (AgentIndex a = 0; a < agents.size(); ++a) {
+    const Agent& agent = agents[a];
+    const AgentIndexEntry& entry = agent_index[a];
+    const bool can_take = !agent.removed && agent.status == AgentStatus::available && agent.load < agent.capacity;
+    if (entry.stale) return "agent " + agent.id + " is marked stale between inputs";
+    if (entry.ready != can_take) return "agent " + agent.id + (can_take ? " can take work but is not ready" : " is ready but cannot take work");
+    if (!can_take) continue;
+    if (entry.load_ratio != static_cast<std::uint64_t>(agent.load) * 1'000'000ULL / agent.capacity ||
+        entry.last_assigned_at != agent.last_assigned_at) {
+      return "agent " + agent.id + " is ranked by an old load or last assignment";
+    }
+    agent_class_key(agent, class_key);
+    for (std::size_t w = 0; w < agent.workspaces.size(); ++w) {
+      ++ready_per_workspace[agent.workspaces[w]];
+      const auto wa = workspace_agents.find(agent.workspaces[w]);
+      if (wa == workspace_agents.end() || w >= entry.classes.size() || entry.classes[w] >= wa->second.classes.size()) {
+        return "agent " + agent.id + " has no ready class in a workspace";
+      }
+      const AgentClass& c = wa->second.classes[entry.classes[w]];
+      if (c.key != class_key || c.agents.ready.count(a) != 1 || c.agents.by_idle.count({agent.last_assigned_at, a}) != 1 ||
+          c.agents.by_load.count({entry.load_ratio, agent.last_assigned_at, a}) != 1) {
+        return "agent " + agent.id + " is not where its class and ranks say in the ready sets";
+      }
+    }
+  }
+  for (const auto& [ws, wa] : workspace_agents) {
+    std::size_t listed = 0;
+    for (const AgentClass& c : wa.classes) {
+      if (c.agents.ready.size() != c.agents.by_idle.size() || c.agents.ready.size() != c.agents.by_load.size()) {
+        return "a ready class's three orders disagree";
+      }
+      listed += c.agents.ready.size();
+    }
+    const std::size_t expected = ready_per_workspace.count(ws) != 0 ? ready_per_workspace.at(ws) : 0;
+    if (listed != expected || wa.ready_count != expected) return "a workspace's ready agents are counted wrong";
+  }
   // Work-conserving: no agent that can take work is eligible for anything waiting.
   for (AgentIndex a = 0; a < agents.size(); ++a) {
     const Agent& agent = agents[a];

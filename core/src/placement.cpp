@@ -497,8 +497,25 @@ void Router::State::index_agent(AgentIndex index) {
 }
 
 void Router::State::reindex_agent(AgentIndex index) {
+  AgentIndexEntry& entry = agent_index[index];
+  if (!entry.stale) {
+    entry.stale = true;
+    stale_agents.push_back(index);
+  }
+}
+
+void Router::State::reindex_agent_now(AgentIndex index) {
   unindex_agent(index);
   index_agent(index);
+}
+
+void Router::State::flush_stale_agents() {
+  // In the order they went stale; the sets are ordered by their keys, so the order changes nothing.
+  for (AgentIndex index : stale_agents) {
+    agent_index[index].stale = false;
+    reindex_agent_now(index);
+  }
+  stale_agents.clear();
 }
 
 AgentIndex Router::State::choose_agent(const Escalation& esc, const CompiledQueue& spec, const WorkspaceAgents& wa,
@@ -604,6 +621,7 @@ void Router::State::place(EscalationIndex index) {
     if (spec == nullptr || spec->spec.strategy == Strategy::manual) {
       return;
     }
+    flush_stale_agents();  // the ready sets are read below
     auto wa_it = workspace_agents.find(esc.workspace);
     Decision d;
     d.at = now;

@@ -360,6 +360,36 @@ void Router::State::close(EscalationIndex index, EscalationStatus status, Outbou
     escalations[old].reset();
     free_slots.push_back(old);
   }
+  prefetch_next_drops();
+}
+
+// The escalations that leave the retention window next are known: the oldest closed ones, closed
+// max_closed closes ago, so nothing of theirs is in the cache any more, and dropping one reads its
+// slot, its object (the destructor reads every member that owns memory), its id-index and id-order
+// entries and its contact: a dozen cache misses, each waited for in turn (measured: with a window
+// small enough to stay cached the routing benchmark is 15-18% faster). So each close asks for what
+// the next drops will read, in stages by how far ahead they are, each stage reading only what the
+// previous one brought in: three closes ahead the slot pointer and links, two ahead the object and
+// the entries the links point to, one ahead the id-index line (the id is needed to hash) and the
+// contact key's letters. Hints only: nothing changes.
+void Router::State::prefetch_next_drops() const {
+  if (closed_order.size() < options.max_closed || closed_order.size() < 3) return;  // no drop soon
+  const EscalationIndex third = closed_order[2];
+  __builtin_prefetch(&escalations[third]);
+  __builtin_prefetch(&links[third]);
+  const EscalationIndex second = closed_order[1];
+  if (const Escalation* esc = escalations[second].get()) {
+    const char* bytes = reinterpret_cast<const char*>(esc);
+    for (std::size_t line = 0; line < sizeof(Escalation); line += 64) __builtin_prefetch(bytes + line);
+    const SlotLinks& l = links[second];
+    if (l.id_order < by_creation.size()) __builtin_prefetch(&by_creation[l.id_order], 1);
+    if (l.contact < contacts.size()) __builtin_prefetch(&contacts[l.contact], 1);
+  }
+  const EscalationIndex first = closed_order[0];
+  if (const Escalation* esc = escalations[first].get()) {
+    escalation_by_id.prefetch(hash_text(esc->id));
+    if (const std::uint32_t c = links[first].contact; c < contacts.size()) __builtin_prefetch(contacts[c].key.data());
+  }
 }
 
 void Router::State::upsert_agent(const AgentSpec& spec, bool from_config) {
@@ -867,6 +897,7 @@ Outcome Router::State::apply(const Input& input) {
   run_work();
   fire_due(now);
   walk_dirty_queues();
+  flush_stale_agents();  // between inputs the ready sets are exact (API views, snapshots, invariants)
   outcome.next_deadline = deadlines.empty() ? -1 : deadlines.begin()->at;
   out = nullptr;
   return outcome;
@@ -893,6 +924,7 @@ std::vector<RuleError> Router::load_rules(const RuleSet& rules) {
   state_->out = &scratch;
   auto errors = state_->install(rules);
   state_->run_work();
+  state_->flush_stale_agents();
   state_->out = nullptr;
   return errors;
 }

@@ -134,6 +134,7 @@ struct ReadyNodes {
 // What an agent is indexed under in WorkspaceAgents, to remove it again.
 struct AgentIndexEntry {
   bool ready = false;
+  bool stale = false;  // its agent changed since it was last indexed: in Router::State::stale_agents
   std::uint64_t load_ratio = 0;
   TimestampMs last_assigned_at = 0;
   // Its class in each of its workspaces, in Agent::workspaces order. Kept while it is not ready, as
@@ -291,6 +292,7 @@ struct Router::State {
   void index_id(EscalationIndex index);    // a new escalation (the newest id)
   void unindex_id(EscalationIndex index);  // before it is dropped
   void renumber_id_order();                // after by_creation moved entries: each slot's links.id_order
+  void prefetch_next_drops() const;        // cache hints for the escalations leaving the window next
   // The open escalation of a conversation, or no_index.
   EscalationIndex open_index_of(Symbol workspace, std::string_view conversation) const;
   void index_open(EscalationIndex index);
@@ -326,7 +328,14 @@ struct Router::State {
   std::string check_invariants() const;
   void hand(EscalationIndex index, AgentIndex agent, Decision&& decision);
   void assigned(EscalationIndex index, AgentIndex agent);
+  // An agent's load, status or last assignment changed: its place in the ready sets is brought up to
+  // date before they are next read (flush_stale_agents), not at once. Freeing an agent and giving it
+  // the next waiting escalation (every resolve) would take it out of and put it back into three
+  // ordered sets per workspace for nothing; done lazily, the two changes leave it where it was.
   void reindex_agent(AgentIndex agent);
+  void flush_stale_agents();  // before the ready sets are read, and before apply() returns
+  std::vector<AgentIndex> stale_agents;
+  void reindex_agent_now(AgentIndex agent);
   void unindex_agent(AgentIndex agent);
   void index_agent(AgentIndex agent);
   void requeue(EscalationIndex index, bool front_of_line, const char* why);

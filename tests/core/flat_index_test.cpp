@@ -89,8 +89,12 @@ TEST(FlatIndex, ShrinksAfterABurstAndKeepsWhatIsLeft) {
   const std::size_t peak = m.index.capacity();
   EXPECT_GE(peak, 200'000u);
   for (std::size_t i = 0; i < keys.size(); ++i) {
-    if (i % 1000 != 0) ASSERT_TRUE(m.erase(keys[i]));
-    if (i % 9973 == 0) ASSERT_NO_FATAL_FAILURE(m.expect_same(keys));
+    if (i % 1000 != 0) {
+      ASSERT_TRUE(m.erase(keys[i]));
+    }
+    if (i % 9973 == 0) {
+      ASSERT_NO_FATAL_FAILURE(m.expect_same(keys));
+    }
   }
   m.expect_same(keys);
   EXPECT_EQ(m.index.size(), 100u);
