@@ -262,6 +262,12 @@ void Router::State::waiting_insert(std::uint32_t queue, EscalationIndex index) {
   esc.eligibility_class = ci;
 }
 
+// The next head of a class is the next escalation an agent of it pulls: its lines are asked for now.
+void Router::State::prefetch_escalation(EscalationIndex index) const {
+  const char* bytes = reinterpret_cast<const char*>(escalations[index].get());
+  for (std::size_t line = 0; line < sizeof(Escalation); line += 64) __builtin_prefetch(bytes + line);
+}
+
 void Router::State::waiting_erase(std::uint32_t queue, EscalationIndex index) {
   Escalation& esc = *escalation(index);
   QueueState& q = queues[queue];
@@ -281,7 +287,10 @@ void Router::State::waiting_erase(std::uint32_t queue, EscalationIndex index) {
   c.waiting.erase(it);
   if (head) {
     q.class_heads.erase({key, ci});
-    if (!c.waiting.empty()) q.class_heads.insert({c.waiting.begin()->first, ci});
+    if (!c.waiting.empty()) {
+      q.class_heads.insert({c.waiting.begin()->first, ci});
+      prefetch_escalation(c.waiting.begin()->second);
+    }
   }
   if (c.waiting.empty()) {
     release_class(q.classes, q.free_classes, q.class_by_key, ci);

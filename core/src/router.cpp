@@ -193,9 +193,9 @@ EscalationIndex Router::State::index_of_id(std::string_view id) const {
   return escalation_by_id.find(hash_text(id), [&](EscalationIndex e) { return escalations[e]->id == id; });
 }
 
-void Router::State::index_id(EscalationIndex index) {
+void Router::State::index_id(EscalationIndex index, std::uint64_t id_hash) {
   Escalation& esc = *escalations[index];
-  escalation_by_id.insert(hash_text(esc.id), index);
+  escalation_by_id.insert(id_hash, index);
   // Ids are made in increasing order; one that is not (never, but cheap to keep right) goes in its place.
   if (links.size() < escalations.size()) links.resize(escalations.size());
   if (by_creation.empty() || by_creation.back().first < esc.id) {
@@ -225,14 +225,21 @@ void Router::State::renumber_id_order() {
   }
 }
 
-std::uint32_t Router::State::find_contact(std::string_view key) const {
-  return contact_by_key.find(hash_text(key), [&](std::uint32_t slot) { return contacts[slot].key == key; });
+std::uint32_t Router::State::find_contact(std::string_view key) const { return find_contact(key, hash_text(key)); }
+
+std::uint32_t Router::State::find_contact(std::string_view key, std::uint64_t hash) const {
+  return contact_by_key.find(hash, [&](std::uint32_t slot) { return contacts[slot].key == key; });
 }
 
 std::uint32_t Router::State::contact_slot(std::string key) {
-  if (const std::uint32_t found = find_contact(key); found != no_index) return found;
+  const std::uint64_t hash = hash_text(key);
+  return contact_slot(std::move(key), hash);
+}
+
+std::uint32_t Router::State::contact_slot(std::string key, std::uint64_t hash) {
+  if (const std::uint32_t found = find_contact(key, hash); found != no_index) return found;
   const std::uint32_t slot = take_slot(contacts, free_contacts);
-  contact_by_key.insert(hash_text(key), slot);
+  contact_by_key.insert(hash, slot);
   contacts[slot] = ContactHistory{};
   contacts[slot].key = std::move(key);
   return slot;
@@ -569,6 +576,13 @@ void Router::State::on_escalation_requested(const InboundEvent& event) {
   esc.reason = event.reason;
   esc.priority = event.priority.value_or(0);
   esc.language = event.language.empty() ? no_symbol : symbols.intern(event.language);
+  // The lookups ahead (its contact's slot, its id's slot) read lines of large tables that are not
+  // in the cache: asked for now, they arrive while the rest is set up.
+  std::string contact = contact_key(esc);
+  const std::uint64_t contact_hash = hash_text(contact);
+  const std::uint64_t id_hash = hash_text(esc.id);
+  contact_by_key.prefetch(contact_hash);
+  escalation_by_id.prefetch(id_hash);
   if (event.skills) esc.skills = intern_all(symbols, *event.skills, false);
   if (event.attributes) esc.attributes = *event.attributes;
   esc.created_at = now;
@@ -576,9 +590,9 @@ void Router::State::on_escalation_requested(const InboundEvent& event) {
   if (!event.text.empty()) {
     add_message(esc, MessageRole::customer, "", event.text);
   }
-  index_id(index);  // sizes links for this slot
+  index_id(index, id_hash);  // sizes links for this slot
   index_open(index);
-  links[index].contact = contact_slot(contact_key(esc));
+  links[index].contact = contact_slot(std::move(contact), contact_hash);
   ContactHistory& history = contacts[links[index].contact];
   ++history.kept;
   history.escalation_ids.push_back(esc.id);

@@ -233,7 +233,9 @@ struct Router::State {
   std::vector<SlotLinks> links;
   ContactHistory& history_of(EscalationIndex index) { return contacts[links[index].contact]; }
   std::uint32_t find_contact(std::string_view key) const;  // its slot, or no_index
-  std::uint32_t contact_slot(std::string key);               // found or added
+  std::uint32_t find_contact(std::string_view key, std::uint64_t hash) const;
+  std::uint32_t contact_slot(std::string key);  // found or added
+  std::uint32_t contact_slot(std::string key, std::uint64_t hash);
   void drop_contact(std::uint32_t slot);
   std::size_t contact_count() const { return contacts.size() - free_contacts.size(); }
   std::size_t open_count = 0;
@@ -289,7 +291,7 @@ struct Router::State {
   void add_decision(Escalation& esc, const Decision& decision);
   // The kept escalation with this id, or no_index.
   EscalationIndex index_of_id(std::string_view id) const;
-  void index_id(EscalationIndex index);    // a new escalation (the newest id)
+  void index_id(EscalationIndex index, std::uint64_t id_hash);  // a new escalation (the newest id)
   void unindex_id(EscalationIndex index);  // before it is dropped
   void renumber_id_order();                // after by_creation moved entries: each slot's links.id_order
   void prefetch_next_drops() const;        // cache hints for the escalations leaving the window next
@@ -310,6 +312,7 @@ struct Router::State {
   void dequeue(EscalationIndex index);
   void waiting_insert(std::uint32_t queue, EscalationIndex index);
   void waiting_erase(std::uint32_t queue, EscalationIndex index);
+  void prefetch_escalation(EscalationIndex index) const;
   void eligibility_key(const CompiledQueue* spec, const Escalation& esc, std::string& key) const;
   void agent_class_key(const Agent& agent, std::string& key) const;
   std::uint32_t queue_of(Symbol workspace, Symbol name);
