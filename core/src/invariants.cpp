@@ -61,6 +61,16 @@ std::string Router::State::check_invariants() const {
     if (queues[q].class_heads.size() + queues[q].free_classes.size() != queues[q].classes.size()) {
       return "eligibility class heads are off";
     }
+    const std::pair<QueueKey, std::uint32_t>* previous = nullptr;
+    for (const auto& head : queues[q].class_heads) {
+      if (previous != nullptr && !(*previous < head)) return "eligibility class heads are out of order";
+      previous = &head;
+      if (head.second >= queues[q].classes.size() || queues[q].classes[head.second].waiting.empty()) {
+        return "an eligibility class head names an empty class";
+      }
+      const QueueKey& first = queues[q].classes[head.second].waiting.begin()->first;
+      if (first < head.first || head.first < first) return "an eligibility class head is not its class's first key";
+    }
   }
   std::size_t open = 0;
   for (EscalationIndex e = 0; e < escalations.size(); ++e) {

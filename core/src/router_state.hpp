@@ -82,6 +82,25 @@ struct EligibilityClass {
   std::map<QueueKey, EscalationIndex> waiting;
 };
 
+// The head (its first escalation's key) of each eligibility class of a queue that has one, in key
+// order. A queue has a handful of classes and the head of one changes at every pull: a sorted array
+// (no node allocated or freed per change, one or two cache lines) rather than a tree.
+class ClassHeads {
+ public:
+  using Entry = std::pair<QueueKey, std::uint32_t>;  // head key, class slot
+  void insert(const Entry& entry) { entries_.insert(std::upper_bound(entries_.begin(), entries_.end(), entry), entry); }
+  void erase(const Entry& entry) {
+    const auto it = std::lower_bound(entries_.begin(), entries_.end(), entry);
+    if (it != entries_.end() && !(entry < *it)) entries_.erase(it);
+  }
+  std::size_t size() const { return entries_.size(); }
+  std::vector<Entry>::const_iterator begin() const { return entries_.begin(); }
+  std::vector<Entry>::const_iterator end() const { return entries_.end(); }
+
+ private:
+  std::vector<Entry> entries_;
+};
+
 // One queue of one workspace (workspaces never share queues: SPEC §11 partitions by workspace).
 struct QueueState {
   Symbol workspace = no_symbol;
@@ -91,7 +110,7 @@ struct QueueState {
   std::vector<EligibilityClass> classes;
   std::vector<std::uint32_t> free_classes;
   FlatIndex class_by_key;  // hash of the key -> slot in classes
-  std::set<std::pair<QueueKey, std::uint32_t>> class_heads;
+  ClassHeads class_heads;
   std::uint32_t offered = 0;
   DurationMs mean_interval_ms = -1;  // exponentially weighted mean interval between assignments
   TimestampMs last_assignment_at = -1;
