@@ -45,7 +45,8 @@ std::string Decision::Candidate::verdict() const {
 namespace {
 
 // A trail entry's fixed fields, copied whole; its strings follow, each a u32 length then the bytes,
-// then its candidates.
+// then its candidates. The padding is spelled out (and zero), so an entry's bytes are a function of
+// its fields alone.
 struct TrailHead {
   TimestampMs at;
   TimestampMs last_assigned_at;
@@ -55,17 +56,23 @@ struct TrailHead {
   std::uint32_t not_examined;
   std::uint32_t candidates;
   Decision::Why why;
+  std::uint8_t padding[3] = {};
 };
+static_assert(sizeof(TrailHead) == 40);
 
 struct CandidateHead {
   std::int32_t step;
   Decision::Candidate::Verdict kind;
+  std::uint8_t padding[3] = {};
 };
+static_assert(sizeof(CandidateHead) == 8);
 
 struct MessageHead {
   TimestampMs at;
   MessageRole role;
+  std::uint8_t padding[7] = {};
 };
+static_assert(sizeof(MessageHead) == 16);
 
 constexpr std::size_t text_size(std::string_view text) { return sizeof(std::uint32_t) + text.size(); }
 
@@ -244,6 +251,20 @@ void Trail::push_back(const Decision& d) {
     w.text(c.agent);
     w.text(c.text);
   }
+}
+
+void Trail::push_back(TimestampMs at, std::string_view action, std::string_view route, std::string_view queue,
+                      std::int32_t step, std::string_view words) {
+  const std::size_t size = sizeof(TrailHead) + text_size(action) + text_size(route) + text_size(queue) +
+                           text_size(std::string_view{}) + text_size(words);
+  EntryWriter w(block_.append(size, 2 * size + 64));
+  // The other fields as a Decision starts them (Trail.APlainDecisionIsTheEntryOfTheSameDecision).
+  w.put(TrailHead{at, 0, step, 0, 0, 0, 0, Decision::Why::words});
+  w.text(action);
+  w.text(route);
+  w.text(queue);
+  w.text(std::string_view{});  // no agent
+  w.text(words);
 }
 
 Decision Trail::decode_at(std::size_t offset) const {

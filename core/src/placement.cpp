@@ -75,9 +75,6 @@ bool Router::State::eligible(const Escalation& esc, AgentIndex index, const Comp
 void Router::State::route(EscalationIndex index) {
   Escalation& esc = *escalation(index);
   const EvalContext context{&esc, nullptr, now, &symbols};
-  Decision d;
-  d.at = now;
-  d.action = "routed";
   esc.route = -1;
   if (unrouted_queue == no_symbol) unrouted_queue = symbols.intern("");
   esc.queue = unrouted_queue;
@@ -86,17 +83,11 @@ void Router::State::route(EscalationIndex index) {
     if (route.when.evaluate(context)) {
       esc.route = static_cast<std::int32_t>(i);
       esc.queue = route.queue;
-      d.route = route.spec.name;
-      d.queue = route.spec.queue;
-      d.words = "first matching route: " + route.when.text();
-      break;
+      add_decision(esc, "routed", route.spec.name, route.spec.queue, route.because);
+      return;
     }
   }
-  if (esc.route < 0) {
-    d.action = "unrouted";
-    d.words = "no route matched; it waits until the rules change";
-  }
-  add_decision(esc, d);
+  add_decision(esc, "unrouted", "", "", "no route matched; it waits until the rules change");
 }
 
 void Router::State::enqueue(EscalationIndex index, bool requeue, const char* why) {
@@ -117,14 +108,7 @@ void Router::State::enqueue(EscalationIndex index, bool requeue, const char* why
   const std::uint32_t qi = queue_of(esc.workspace, esc.queue);
   waiting_insert(qi, index);
   mark_dirty(qi);
-  if (requeue) {
-    Decision d;
-    d.at = now;
-    d.action = "requeued";
-    d.queue = std::string(symbols.name(esc.queue));
-    d.words = why;
-    add_decision(esc, d);
-  }
+  if (requeue) add_decision(esc, "requeued", "", symbols.name(esc.queue), why);
   esc.announce_pending = true;
   schedule_waiting_deadlines(index);
   work.push_back({Work::Kind::place, index});

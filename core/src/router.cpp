@@ -82,6 +82,7 @@ std::vector<RuleError> compile_rules(const RuleSet& rules, SymbolTable& symbols,
     cr.spec = r;
     cr.queue = symbols.intern(r.queue);
     compile(r.when, ExpressionScope::escalation_only, cr.when);
+    cr.because = "first matching route: " + cr.when.text();
     if (out.queue_by_name.count(cr.queue) == 0) {
       errors.push_back({r.queue_pos, "route \"" + r.name + "\" names queue \"" + r.queue + "\", which is not defined"});
     }
@@ -328,6 +329,16 @@ void Router::State::add_message(Escalation& esc, MessageRole role, const std::st
 
 void Router::State::add_decision(Escalation& esc, const Decision& decision) {
   esc.trail.push_back(decision);
+  trim_trail(esc);
+}
+
+void Router::State::add_decision(Escalation& esc, std::string_view action, std::string_view route,
+                                 std::string_view queue, std::string_view words) {
+  esc.trail.push_back(now, action, route, queue, -1, words);
+  trim_trail(esc);
+}
+
+void Router::State::trim_trail(Escalation& esc) {
   if (esc.trail.size() > options.max_trail) {
     // Keep the first decision (the route) and the most recent ones.
     esc.trail.erase(1);

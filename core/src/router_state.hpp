@@ -59,6 +59,7 @@ struct CompiledRoute {
   RouteSpec spec;
   Expression when;
   Symbol queue = no_symbol;
+  std::string because;  // why an escalation it matches is routed by it, spelled once
 };
 
 struct CompiledRules {
@@ -308,6 +309,10 @@ struct Router::State {
   void take_agent(EscalationIndex index, AgentIndex agent);  // counts it against the agent; the caller reindexes
   void add_message(Escalation& esc, MessageRole role, const std::string& agent_id, const std::string& text);
   void add_decision(Escalation& esc, const Decision& decision);
+  // One that names no agent and no candidates (Trail::push_back from parts).
+  void add_decision(Escalation& esc, std::string_view action, std::string_view route, std::string_view queue,
+                    std::string_view words);
+  void trim_trail(Escalation& esc);
   // The kept escalation with this id, or no_index.
   EscalationIndex index_of_id(std::string_view id) const;
   void index_id(EscalationIndex index, std::uint64_t id_hash);  // a new escalation (the newest id)

@@ -127,6 +127,36 @@ TEST(Trail, RemovesAtAnyPositionAndRewritesTheLastAgentLikeAVectorWould) {
   }
 }
 
+TEST(Trail, APlainDecisionIsTheEntryOfTheSameDecision) {
+  // Routed, unrouted and requeued decisions are written from their parts; read back they are the
+  // Decision push_back(Decision) would have stored, byte for byte.
+  const std::string long_words = "first matching route: " + std::string(300, 'w');
+  struct Parts {
+    TimestampMs at;
+    std::string action, route, queue;
+    std::int32_t step;
+    std::string words;
+  };
+  for (const Parts& p : {Parts{1'773'309'900'123, "routed", "vip", "billing", -1, long_words},
+                         Parts{5, "unrouted", "", "", -1, "no route matched"}, Parts{7, "requeued", "", "general", 2, ""},
+                         Parts{0, "", "", "", -1, ""}}) {
+    Decision d;
+    d.at = p.at;
+    d.action = p.action;
+    d.route = p.route;
+    d.queue = p.queue;
+    d.step = p.step;
+    d.words = p.words;
+    Trail whole, parts;
+    whole.push_back(d);
+    parts.push_back(p.at, p.action, p.route, p.queue, p.step, p.words);
+    expect_same(parts, {d});
+    ASSERT_EQ(parts.block().end_offset(), whole.block().end_offset());
+    EXPECT_EQ(std::string_view(parts.block().entry(0), parts.block().end_offset() - 4),
+              std::string_view(whole.block().entry(0), whole.block().end_offset() - 4));
+  }
+}
+
 TEST(Trail, CopiesAndMovesWhole) {
   std::mt19937 rng(3);
   Trail trail;

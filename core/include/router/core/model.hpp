@@ -168,6 +168,10 @@ class Trail {
   bool empty() const noexcept { return block_.empty(); }
   std::size_t size() const noexcept { return block_.size(); }
   void push_back(const Decision& decision);
+  // A decision that names no agent and no candidates (routed, requeued, ...), from its parts: the
+  // entry push_back(Decision) writes for it, without a Decision and its strings built first.
+  void push_back(TimestampMs at, std::string_view action, std::string_view route, std::string_view queue,
+                 std::int32_t step, std::string_view words);
   void erase(std::size_t position) { block_.erase(position); }
   void clear() noexcept { block_.clear(); }
   Decision operator[](std::size_t position) const { return decode_at(block_.offset_of(position)); }
