@@ -1,6 +1,7 @@
 #include "router/core/model.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <limits>
 #include <stdexcept>
@@ -234,37 +235,42 @@ void EntryBlock::clear() noexcept {
 // Trail
 
 void Trail::push_back(const Decision& d) {
+  // As views: a placement lists at most five candidates; a restored trail may list more.
+  std::array<DecisionParts::Candidate, 8> listed;
+  std::vector<DecisionParts::Candidate> more;
+  DecisionParts::Candidate* candidates = listed.data();
+  if (d.candidates.size() > listed.size()) {
+    more.resize(d.candidates.size());
+    candidates = more.data();
+  }
+  for (std::size_t i = 0; i < d.candidates.size(); ++i) {
+    const Decision::Candidate& c = d.candidates[i];
+    candidates[i] = {c.agent, c.kind, c.step, c.text};
+  }
+  push_back(DecisionParts{d.at, d.action, d.route, d.queue, d.step, d.agent, d.why, d.words, d.load, d.capacity,
+                          d.last_assigned_at, d.not_examined, candidates, d.candidates.size()});
+}
+
+void Trail::push_back(const DecisionParts& d) {
   std::size_t size = sizeof(TrailHead) + text_size(d.action) + text_size(d.route) + text_size(d.queue) +
                      text_size(d.agent) + text_size(d.words);
-  for (const auto& c : d.candidates) size += sizeof(CandidateHead) + text_size(c.agent) + text_size(c.text);
+  for (std::size_t i = 0; i < d.candidate_count; ++i) {
+    size += sizeof(CandidateHead) + text_size(d.candidates[i].agent) + text_size(d.candidates[i].text);
+  }
   // The first decision (the route) is soon followed by a second (waiting or assigned): room for both.
   EntryWriter w(block_.append(size, 2 * size + 64));
   w.put(TrailHead{d.at, d.last_assigned_at, d.step, d.load, d.capacity, d.not_examined,
-                  static_cast<std::uint32_t>(d.candidates.size()), d.why});
+                  static_cast<std::uint32_t>(d.candidate_count), d.why});
   w.text(d.action);
   w.text(d.route);
   w.text(d.queue);
   w.text(d.agent);
   w.text(d.words);
-  for (const auto& c : d.candidates) {
-    w.put(CandidateHead{c.step, c.kind});
-    w.text(c.agent);
-    w.text(c.text);
+  for (std::size_t i = 0; i < d.candidate_count; ++i) {
+    w.put(CandidateHead{d.candidates[i].step, d.candidates[i].kind});
+    w.text(d.candidates[i].agent);
+    w.text(d.candidates[i].text);
   }
-}
-
-void Trail::push_back(TimestampMs at, std::string_view action, std::string_view route, std::string_view queue,
-                      std::int32_t step, std::string_view words) {
-  const std::size_t size = sizeof(TrailHead) + text_size(action) + text_size(route) + text_size(queue) +
-                           text_size(std::string_view{}) + text_size(words);
-  EntryWriter w(block_.append(size, 2 * size + 64));
-  // The other fields as a Decision starts them (Trail.APlainDecisionIsTheEntryOfTheSameDecision).
-  w.put(TrailHead{at, 0, step, 0, 0, 0, 0, Decision::Why::words});
-  w.text(action);
-  w.text(route);
-  w.text(queue);
-  w.text(std::string_view{});  // no agent
-  w.text(words);
 }
 
 Decision Trail::decode_at(std::size_t offset) const {

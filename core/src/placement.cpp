@@ -13,7 +13,7 @@ QueueKey key_of(const Escalation& esc) {
   return QueueKey{static_cast<std::uint8_t>(esc.front_of_line ? 0 : 1), -esc.priority, esc.queued_at, esc.queue_seq};
 }
 
-constexpr std::size_t max_listed_candidates = 5;
+constexpr std::size_t max_listed_candidates = Passed::max_listed;
 
 void note_candidate(Decision& d, const Agent& agent, Decision::Candidate::Verdict kind, std::int32_t step = -1,
                     std::string text = {}) {
@@ -83,11 +83,12 @@ void Router::State::route(EscalationIndex index) {
     if (route.when.evaluate(context)) {
       esc.route = static_cast<std::int32_t>(i);
       esc.queue = route.queue;
-      add_decision(esc, "routed", route.spec.name, route.spec.queue, route.because);
+      add_decision(esc, DecisionParts{.at = now, .action = "routed", .route = route.spec.name, .queue = route.spec.queue,
+                                      .words = route.because});
       return;
     }
   }
-  add_decision(esc, "unrouted", "", "", "no route matched; it waits until the rules change");
+  add_decision(esc, DecisionParts{.at = now, .action = "unrouted", .words = "no route matched; it waits until the rules change"});
 }
 
 void Router::State::enqueue(EscalationIndex index, bool requeue, const char* why) {
@@ -108,7 +109,7 @@ void Router::State::enqueue(EscalationIndex index, bool requeue, const char* why
   const std::uint32_t qi = queue_of(esc.workspace, esc.queue);
   waiting_insert(qi, index);
   mark_dirty(qi);
-  if (requeue) add_decision(esc, "requeued", "", symbols.name(esc.queue), why);
+  if (requeue) add_decision(esc, DecisionParts{.at = now, .action = "requeued", .queue = symbols.name(esc.queue), .words = why});
   esc.announce_pending = true;
   schedule_waiting_deadlines(index);
   work.push_back({Work::Kind::place, index});
@@ -512,7 +513,7 @@ void Router::State::flush_stale_agents() {
 }
 
 AgentIndex Router::State::choose_agent(const Escalation& esc, const CompiledQueue& spec, const WorkspaceAgents& wa,
-                                       Decision& d, std::uint32_t& decided) const {
+                                       Passed& passed, std::uint32_t& decided) const {
   const Strategy strategy = spec.spec.strategy;
   AgentIndex cursor = no_index;
   if (strategy == Strategy::round_robin) {
@@ -598,8 +599,7 @@ AgentIndex Router::State::choose_agent(const Escalation& esc, const CompiledQueu
   for (std::size_t i = 0; i < loser_count; ++i) {
     if (best != no_index && best_rank < losers[i].rank) break;  // ranked after the winner: not examined
     using V = Decision::Candidate::Verdict;
-    note_candidate(d, agents[losers[i].agent], losers[i].excluded ? V::excluded : esc.step >= 0 ? V::step_rule : V::rule,
-                   esc.step);
+    passed.add(losers[i].agent, losers[i].excluded ? V::excluded : esc.step >= 0 ? V::step_rule : V::rule, esc.step);
   }
   return best;
 }
@@ -616,20 +616,21 @@ void Router::State::place(EscalationIndex index) {
     }
     flush_stale_agents();  // the ready sets are read below
     auto wa_it = workspace_agents.find(esc.workspace);
-    Decision d;
-    d.at = now;
-    d.route = esc.route >= 0 ? rules.routes[static_cast<std::size_t>(esc.route)].spec.name : "";
-    d.queue = spec->spec.name;
-    d.step = esc.step;
+    const std::string_view route_name = esc.route >= 0 ? std::string_view(rules.routes[static_cast<std::size_t>(esc.route)].spec.name) : "";
+    // The agents passed over are kept as indices; the decision's strings are built only when it is
+    // handed out with an event (an agent is chosen), not when it only goes to the trail (waiting).
+    Passed passed;
     AgentIndex chosen = no_index;
-    std::string why;
+    bool sticky = false;
     if (spec->spec.sticky) {
       if (const AgentIndex last = history_of(index).last_agent; last != no_index) {
+        std::string why;
         if (eligible(esc, last, *spec, &why)) {
           chosen = last;
-          d.words = "sticky: " + agents[last].id + " served this contact last";
+          sticky = true;
         } else {
-          note_candidate(d, agents[last], Decision::Candidate::Verdict::text, -1, "sticky candidate, but " + why);
+          passed.add(last, Decision::Candidate::Verdict::text, -1);
+          passed.text = "sticky candidate, but " + why;
         }
       }
     }
@@ -637,33 +638,55 @@ void Router::State::place(EscalationIndex index) {
     std::uint32_t decided = 0;
     if (chosen == no_index && wa_it != workspace_agents.end()) {
       ready_count = wa_it->second.ready_count;
-      chosen = choose_agent(esc, *spec, wa_it->second, d, decided);
-      if (chosen != no_index) {
-        const Agent& a = agents[chosen];
-        switch (spec->spec.strategy) {
-          case Strategy::least_loaded:
-            d.why = Decision::Why::least_loaded;
-            d.load = a.load;
-            d.capacity = a.capacity;
-            d.last_assigned_at = a.last_assigned_at;
-            break;
-          case Strategy::longest_idle:
-            d.why = Decision::Why::longest_idle;
-            d.last_assigned_at = a.last_assigned_at;
-            break;
-          default: d.why = Decision::Why::round_robin; break;  // spelled with d.queue
-        }
-        ++decided;
-      }
+      chosen = choose_agent(esc, *spec, wa_it->second, passed, decided);
+      if (chosen != no_index) ++decided;
     }
     if (chosen == no_index) {
       if (esc.trail.back_action() != "waiting") {
-        d.action = "waiting";
-        d.why = ready_count == 0 ? Decision::Why::nobody_free : Decision::Why::none_eligible;
-        d.load = static_cast<std::uint32_t>(ready_count);
-        add_decision(esc, d);
+        std::array<DecisionParts::Candidate, Passed::max_listed> candidates;
+        for (std::size_t i = 0; i < passed.count; ++i) {
+          const Passed::Entry& p = passed.entries[i];
+          candidates[i] = {agents[p.agent].id, p.kind, p.step,
+                           p.kind == Decision::Candidate::Verdict::text ? std::string_view(passed.text) : ""};
+        }
+        add_decision(esc, DecisionParts{.at = now,
+                                        .action = "waiting",
+                                        .route = route_name,
+                                        .queue = spec->spec.name,
+                                        .step = esc.step,
+                                        .why = ready_count == 0 ? Decision::Why::nobody_free : Decision::Why::none_eligible,
+                                        .load = static_cast<std::uint32_t>(ready_count),
+                                        .candidates = candidates.data(),
+                                        .candidate_count = passed.count});
       }
       return;
+    }
+    Decision d;
+    d.at = now;
+    d.route = route_name;
+    d.queue = spec->spec.name;
+    d.step = esc.step;
+    for (std::size_t i = 0; i < passed.count; ++i) {
+      const Passed::Entry& p = passed.entries[i];
+      note_candidate(d, agents[p.agent], p.kind, p.step, p.kind == Decision::Candidate::Verdict::text ? passed.text : "");
+    }
+    const Agent& a = agents[chosen];
+    if (sticky) {
+      d.words = "sticky: " + a.id + " served this contact last";
+    } else {
+      switch (spec->spec.strategy) {
+        case Strategy::least_loaded:
+          d.why = Decision::Why::least_loaded;
+          d.load = a.load;
+          d.capacity = a.capacity;
+          d.last_assigned_at = a.last_assigned_at;
+          break;
+        case Strategy::longest_idle:
+          d.why = Decision::Why::longest_idle;
+          d.last_assigned_at = a.last_assigned_at;
+          break;
+        default: d.why = Decision::Why::round_robin; break;  // spelled with d.queue
+      }
     }
     d.not_examined = ready_count > decided ? static_cast<std::uint32_t>(ready_count - decided) : 0;
     // FIFO: the chosen agent first serves the oldest highest-priority work it is eligible for.

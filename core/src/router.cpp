@@ -332,9 +332,8 @@ void Router::State::add_decision(Escalation& esc, const Decision& decision) {
   trim_trail(esc);
 }
 
-void Router::State::add_decision(Escalation& esc, std::string_view action, std::string_view route,
-                                 std::string_view queue, std::string_view words) {
-  esc.trail.push_back(now, action, route, queue, -1, words);
+void Router::State::add_decision(Escalation& esc, const DecisionParts& decision) {
+  esc.trail.push_back(decision);
   trim_trail(esc);
 }
 

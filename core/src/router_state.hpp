@@ -5,6 +5,7 @@
 #include <ext/pb_ds/tree_policy.hpp>
 
 #include <algorithm>
+#include <array>
 #include <deque>
 #include <limits>
 #include <map>
@@ -206,6 +207,23 @@ std::uint32_t take_slot(std::vector<T>& slots, std::vector<std::uint32_t>& free)
   return slot;
 }
 
+// The agents a placement examined and passed over, best first, at most max_listed: kept as indices
+// and spelled (their ids) only into the decision that records them.
+struct Passed {
+  static constexpr std::size_t max_listed = 5;
+  struct Entry {
+    AgentIndex agent = no_index;
+    Decision::Candidate::Verdict kind = Decision::Candidate::Verdict::text;
+    std::int32_t step = -1;
+  };
+  std::array<Entry, max_listed> entries;
+  std::size_t count = 0;
+  std::string text;  // the words of the one Verdict::text entry (a sticky agent that is not eligible)
+  void add(AgentIndex agent, Decision::Candidate::Verdict kind, std::int32_t step) {
+    if (count < max_listed) entries[count++] = {agent, kind, step};
+  }
+};
+
 // Deferred work inside one apply(): placing escalations and letting agents pull from the backlog.
 struct Work {
   enum class Kind : std::uint8_t { place, pull } kind;
@@ -309,9 +327,7 @@ struct Router::State {
   void take_agent(EscalationIndex index, AgentIndex agent);  // counts it against the agent; the caller reindexes
   void add_message(Escalation& esc, MessageRole role, const std::string& agent_id, const std::string& text);
   void add_decision(Escalation& esc, const Decision& decision);
-  // One that names no agent and no candidates (Trail::push_back from parts).
-  void add_decision(Escalation& esc, std::string_view action, std::string_view route, std::string_view queue,
-                    std::string_view words);
+  void add_decision(Escalation& esc, const DecisionParts& decision);  // trail only: no strings built
   void trim_trail(Escalation& esc);
   // The kept escalation with this id, or no_index.
   EscalationIndex index_of_id(std::string_view id) const;
@@ -346,7 +362,7 @@ struct Router::State {
   void place(EscalationIndex index);
   // The agent the queue's strategy picks among the workspace's ready agents eligible for `esc`;
   // losers worth naming go into `d`; `decided` counts the agents ruled on.
-  AgentIndex choose_agent(const Escalation& esc, const CompiledQueue& spec, const WorkspaceAgents& wa, Decision& d,
+  AgentIndex choose_agent(const Escalation& esc, const CompiledQueue& spec, const WorkspaceAgents& wa, Passed& passed,
                           std::uint32_t& decided) const;
   void pull(AgentIndex agent);
   EscalationIndex best_backlog_for(AgentIndex agent) const;

@@ -255,6 +255,40 @@ TEST_F(Routing, StickyPrefersTheAgentWhoLastServedTheContact) {
   EXPECT_NE(esc("c2").trail.back().reason().find("sticky"), std::string::npos);
 }
 
+TEST_F(Routing, AStickyAgentWhoCannotTakeItIsListedWithWhy) {
+  QueueSpec q = queue("general", "true", Strategy::least_loaded);
+  q.sticky = true;
+  load_simple({agent("a", {}, {"en"}, 5), agent("b", {}, {"en"}, 5)}, q);
+  request("c1", 0, {}, "en", "ws-1", "cust-7");
+  const std::string served = holder("c1");
+  const std::string other = served == "a" ? "b" : "a";
+  apply(ResolveCommand{esc("c1").id, ""});
+  agent_status(served, AgentStatus::away);
+  agent_status(other, AgentStatus::away);
+  // Nobody can take it: the waiting decision lists the sticky agent first, with why.
+  request("c2", 0, {}, "en", "ws-1", "cust-7");
+  ASSERT_EQ(esc("c2").status, EscalationStatus::queued);
+  const Decision waiting = esc("c2").trail.back();
+  EXPECT_EQ(waiting.action, "waiting");
+  ASSERT_EQ(waiting.candidates.size(), 1u);
+  EXPECT_EQ(waiting.candidates[0].agent, served);
+  EXPECT_EQ(waiting.candidates[0].verdict(), "sticky candidate, but status away");
+  apply(ResolveCommand{esc("c2").id, ""});
+  // Another agent is free when the contact comes back: it takes it, and the sticky one is listed
+  // as passed over in the decision handed out with the event.
+  agent_status(other, AgentStatus::available);
+  request("c3", 0, {}, "en", "ws-1", "cust-7");
+  EXPECT_EQ(holder("c3"), other);
+  const Decision assigned = esc("c3").trail.back();
+  EXPECT_EQ(assigned.agent, other);
+  ASSERT_EQ(assigned.candidates.size(), 1u);
+  EXPECT_EQ(assigned.candidates[0].agent, served);
+  EXPECT_EQ(assigned.candidates[0].verdict(), "sticky candidate, but status away");
+  ASSERT_TRUE(last.events.back().decision.has_value());
+  EXPECT_EQ(last.events.back().decision->candidates.size(), 1u);
+  EXPECT_EQ(router.check_invariants(), "");
+}
+
 TEST_F(Routing, StepsWidenTheTargetAsTheEscalationWaits) {
   QueueSpec q = queue("general", R"("vip" in agent.skills)");
   q.steps.push_back(QueueStep{60'000, ExpressionSource{"true", {}}});

@@ -149,7 +149,7 @@ TEST(Trail, APlainDecisionIsTheEntryOfTheSameDecision) {
     d.words = p.words;
     Trail whole, parts;
     whole.push_back(d);
-    parts.push_back(p.at, p.action, p.route, p.queue, p.step, p.words);
+    parts.push_back(DecisionParts{.at = p.at, .action = p.action, .route = p.route, .queue = p.queue, .step = p.step, .words = p.words});
     expect_same(parts, {d});
     ASSERT_EQ(parts.block().end_offset(), whole.block().end_offset());
     EXPECT_EQ(std::string_view(parts.block().entry(0), parts.block().end_offset() - 4),

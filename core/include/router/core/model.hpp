@@ -103,6 +103,31 @@ struct Decision {
   std::uint32_t not_examined = 0;     // eligible-ranked agents after the winner, not examined
 };
 
+// A decision as views of its fields: what a Trail records without a Decision and its strings built
+// first (the decisions that go to the trail only: routed, waiting, requeued).
+struct DecisionParts {
+  struct Candidate {
+    std::string_view agent;
+    Decision::Candidate::Verdict kind = Decision::Candidate::Verdict::text;
+    std::int32_t step = -1;
+    std::string_view text;
+  };
+  TimestampMs at = 0;
+  std::string_view action;
+  std::string_view route;
+  std::string_view queue;
+  std::int32_t step = -1;
+  std::string_view agent;
+  Decision::Why why = Decision::Why::words;
+  std::string_view words;
+  std::uint32_t load = 0;
+  std::uint32_t capacity = 0;
+  TimestampMs last_assigned_at = 0;
+  std::uint32_t not_examined = 0;
+  const Candidate* candidates = nullptr;
+  std::size_t candidate_count = 0;
+};
+
 // Entries of variable size kept in one block of bytes, each behind its u32 length: what an
 // escalation keeps its trail and messages in. One allocation however many entries, and freeing it
 // reads nothing: an escalation leaving the retention window was closed long ago, so every block
@@ -168,10 +193,7 @@ class Trail {
   bool empty() const noexcept { return block_.empty(); }
   std::size_t size() const noexcept { return block_.size(); }
   void push_back(const Decision& decision);
-  // A decision that names no agent and no candidates (routed, requeued, ...), from its parts: the
-  // entry push_back(Decision) writes for it, without a Decision and its strings built first.
-  void push_back(TimestampMs at, std::string_view action, std::string_view route, std::string_view queue,
-                 std::int32_t step, std::string_view words);
+  void push_back(const DecisionParts& decision);  // the same entry as push_back(Decision) of the same fields
   void erase(std::size_t position) { block_.erase(position); }
   void clear() noexcept { block_.clear(); }
   Decision operator[](std::size_t position) const { return decode_at(block_.offset_of(position)); }
