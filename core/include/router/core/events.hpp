@@ -11,6 +11,7 @@
 #include "router/core/model.hpp"
 #include "router/core/result.hpp"
 #include "router/core/rules.hpp"
+#include "router/core/text.hpp"
 #include "router/core/time.hpp"
 
 namespace router::core {
@@ -77,28 +78,30 @@ enum class OutboundType : std::uint8_t {
 };
 const char* outbound_type_name(OutboundType type) noexcept;
 
+// Its text fields are Text (24 bytes, up to 23 inline; set and cleared cheaply): an input emits a
+// few events of a dozen fields each, most of them short names or empty.
 struct OutboundEvent {
   Id event_id;  // ULID
   std::uint64_t sequence = 0;
   OutboundType type = OutboundType::escalation_created;
   TimestampMs at = 0;
-  std::string workspace_id;
+  Text workspace_id;
   Id escalation_id;
-  std::string conversation_id;
-  std::string source;
-  std::string external_id;
-  std::string agent_id;
-  std::string agent_external_id;  // the agent's id on the escalation's source platform, if configured
-  std::string agent_name;
-  std::string agent_avatar;
-  std::string queue;
+  Text conversation_id;
+  Text source;
+  Text external_id;
+  Text agent_id;
+  Text agent_external_id;  // the agent's id on the escalation's source platform, if configured
+  Text agent_name;
+  Text agent_avatar;
+  Text queue;
   std::int32_t queue_position = -1;
   std::int32_t waiting_time = -1;  // whole minutes
-  std::string status;              // escalation status, or agent status for agentStatusChanged
+  Text status;                     // escalation status, or agent status for agentStatusChanged
   std::uint64_t version = 0;
-  std::string reason;
-  std::string text;
-  std::string role;  // message: "customer" or "agent"
+  Text reason;
+  Text text;
+  Text role;  // message: "customer" or "agent"
   bool ai_enabled = true;
   std::optional<Decision> decision;  // the routing decision behind it, if any
 };

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "router/core/id.hpp"
+#include "router/core/text.hpp"
 
 namespace router::core {
 
@@ -25,6 +26,7 @@ class JsonWriter {
   JsonWriter& value(const char* text) { return value(std::string_view(text)); }
   JsonWriter& value(const std::string& text) { return value(std::string_view(text)); }
   JsonWriter& value(const Id& id) { return value(id.view()); }
+  JsonWriter& value(const Text& text) { return value(text.view()); }
   JsonWriter& value(std::int64_t number);
   JsonWriter& value(std::uint64_t number);
   JsonWriter& value(int number) { return value(static_cast<std::int64_t>(number)); }
