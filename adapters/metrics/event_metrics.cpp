@@ -19,7 +19,8 @@ void EventMetrics::publish(const std::vector<core::OutboundEvent>& events) {
     it->second->add();
     if (e.decision) {
       r.counter("escalation_router_decisions_total", "Routing decisions by queue and outcome",
-                {{"queue", e.decision->queue.empty() ? "(none)" : e.decision->queue}, {"outcome", e.decision->action}})
+                {{"queue", e.decision->queue.empty() ? std::string("(none)") : e.decision->queue.str()},
+                 {"outcome", e.decision->action.str()}})
           .add();
     }
   }

@@ -105,9 +105,10 @@ class EntryReader {
     in_ += sizeof value;
     return value;
   }
-  void text(std::string& value) {
+  template <typename String>  // std::string or Text
+  void text(String& value) {
     const auto size = get<std::uint32_t>();
-    value.assign(in_, size);
+    value.assign(std::string_view(in_, size));
     in_ += size;
   }
   std::string_view skip_text() {

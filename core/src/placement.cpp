@@ -16,10 +16,14 @@ QueueKey key_of(const Escalation& esc) {
 constexpr std::size_t max_listed_candidates = Passed::max_listed;
 
 void note_candidate(Decision& d, const Agent& agent, Decision::Candidate::Verdict kind, std::int32_t step = -1,
-                    std::string text = {}) {
+                    std::string_view text = {}) {
   if (d.candidates.size() < max_listed_candidates) {
     if (d.candidates.empty()) d.candidates.reserve(max_listed_candidates);  // one allocation, not four
-    d.candidates.push_back({agent.id, kind, step, std::move(text)});
+    Decision::Candidate& c = d.candidates.emplace_back();
+    c.agent = agent.id;
+    c.kind = kind;
+    c.step = step;
+    c.text = text;
   }
 }
 

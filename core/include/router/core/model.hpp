@@ -13,6 +13,7 @@
 #include "router/core/id.hpp"
 #include "router/core/rules.hpp"
 #include "router/core/symbols.hpp"
+#include "router/core/text.hpp"
 #include "router/core/time.hpp"
 
 namespace router::core {
@@ -76,16 +77,16 @@ struct Message {
 // One routing decision, kept on the escalation: what operators read to learn why.
 struct Decision {
   TimestampMs at = 0;
-  std::string action;  // "routed", "offered", "assigned", "queued", "requeued", "step", ...
-  std::string route;   // the route that matched
-  std::string queue;
+  Text action;  // "routed", "offered", "assigned", "queued", "requeued", "step", ...
+  Text route;   // the route that matched
+  Text queue;
   std::int32_t step = -1;  // index of the active [[queues.steps]] entry, -1 for the base rule
-  std::string agent;       // the chosen agent, if any
+  Text agent;              // the chosen agent, if any
   // Why. The frequent reasons are kept as a code and their numbers, spelled by reason() when read (no
   // string built per decision); the others as words.
   enum class Why : std::uint8_t { words, least_loaded, longest_idle, round_robin, pulled, nobody_free, none_eligible };
   Why why = Why::words;
-  std::string words;                    // Why::words: the reason
+  Text words;                           // Why::words: the reason
   std::uint32_t load = 0;               // least_loaded: the chosen agent's load; none_eligible: agents available
   std::uint32_t capacity = 0;           // least_loaded: the chosen agent's capacity
   TimestampMs last_assigned_at = 0;     // least_loaded, longest_idle: the chosen agent's (0: never)
@@ -93,10 +94,10 @@ struct Decision {
   struct Candidate {
     // Why it lost, kept as a code (spelled when read: no string built per decision) or as words.
     enum class Verdict : std::uint8_t { text, rule, step_rule, excluded };
-    std::string agent;
+    Text agent;
     Verdict kind = Verdict::text;
     std::int32_t step = -1;  // step_rule: the step whose rule it does not match
-    std::string text;        // Verdict::text: the words
+    Text text;               // Verdict::text: the words
     std::string verdict() const;  // why it lost, in words
   };
   std::vector<Candidate> candidates;  // the ones examined, at most a few
