@@ -52,7 +52,7 @@ class Text {
     if (text.size() <= inline_capacity) {
       // `text` may be this one's own letters: the heap block is freed only after the copy.
       char* old = on_heap() ? heap_.data : nullptr;
-      if (!text.empty()) std::memmove(small_.chars, text.data(), text.size());
+      copy_short(small_.chars, text.data(), text.size());
       small_.size = static_cast<std::uint8_t>(text.size());
       delete[] old;
       return;
@@ -89,6 +89,32 @@ class Text {
 
  private:
   static constexpr std::uint8_t heap_tag = 0xFF;
+  // Copies n <= 32 bytes as two fixed-size pieces that may overlap (a few moves, no call to memcpy),
+  // every byte read before any is written, so `from` may overlap `to`.
+  static void copy_short(char* to, const char* from, std::size_t n) noexcept {
+    auto pieces = [&](auto tag) {
+      using Piece = decltype(tag);
+      Piece first, last;
+      std::memcpy(&first, from, sizeof(Piece));
+      std::memcpy(&last, from + n - sizeof(Piece), sizeof(Piece));
+      std::memcpy(to, &first, sizeof(Piece));
+      std::memcpy(to + n - sizeof(Piece), &last, sizeof(Piece));
+    };
+    struct Sixteen {
+      char bytes[16];
+    };
+    if (n >= 16) {
+      pieces(Sixteen{});
+    } else if (n >= 8) {
+      pieces(std::uint64_t{});
+    } else if (n >= 4) {
+      pieces(std::uint32_t{});
+    } else if (n >= 2) {
+      pieces(std::uint16_t{});
+    } else if (n == 1) {
+      to[0] = from[0];
+    }
+  }
   bool on_heap() const noexcept { return small_.size == heap_tag; }
   void release() noexcept {
     if (on_heap()) delete[] heap_.data;
