@@ -31,7 +31,9 @@ std::string Router::State::check_invariants() const {
       ++places[e];
     }
   }
+  if (queue_by_key.size() != queues.size()) return "queues are indexed twice or not at all";
   for (std::uint32_t q = 0; q < queues.size(); ++q) {
+    if (find_queue(queues[q].workspace, queues[q].name) != q) return "a queue is not findable by its workspace and name";
     for (const auto& [key, e] : queues[q].waiting) {
       const Escalation* esc = escalations[e].get();
       if (esc == nullptr || esc->status != EscalationStatus::queued) {

@@ -30,13 +30,13 @@ void note_candidate(Decision& d, const Agent& agent, Decision::Candidate::Verdic
 }  // namespace
 
 std::uint32_t Router::State::queue_of(Symbol workspace, Symbol name) {
-  auto [it, inserted] = queue_by_key.try_emplace({workspace, name}, static_cast<std::uint32_t>(queues.size()));
-  if (inserted) {
-    QueueState& q = queues.emplace_back();
-    q.workspace = workspace;
-    q.name = name;
-  }
-  return it->second;
+  if (const std::uint32_t found = find_queue(workspace, name); found != no_index) return found;
+  const auto slot = static_cast<std::uint32_t>(queues.size());
+  QueueState& q = queues.emplace_back();
+  q.workspace = workspace;
+  q.name = name;
+  queue_by_key.insert(queue_hash(workspace, name), slot);
+  return slot;
 }
 
 const CompiledQueue* Router::State::queue_spec(Symbol name) const {
@@ -121,12 +121,12 @@ void Router::State::enqueue(EscalationIndex index, bool requeue, const char* why
 
 void Router::State::dequeue(EscalationIndex index) {
   Escalation& esc = *escalation(index);
-  auto it = queue_by_key.find({esc.workspace, esc.queue});
-  if (it == queue_by_key.end()) {
+  const std::uint32_t qi = find_queue(esc.workspace, esc.queue);
+  if (qi == no_index) {
     return;
   }
-  waiting_erase(it->second, index);
-  mark_dirty(it->second);
+  waiting_erase(qi, index);
+  mark_dirty(qi);
 }
 
 namespace {
@@ -290,11 +290,11 @@ std::int32_t Router::State::position(const Escalation& esc) const {
   if (esc.status != EscalationStatus::queued) {
     return -1;
   }
-  auto it = queue_by_key.find({esc.workspace, esc.queue});
-  if (it == queue_by_key.end()) {
+  const std::uint32_t qi = find_queue(esc.workspace, esc.queue);
+  if (qi == no_index) {
     return -1;
   }
-  return static_cast<std::int32_t>(queues[it->second].waiting.order_of_key(key_of(esc))) + 1;
+  return static_cast<std::int32_t>(queues[qi].waiting.order_of_key(key_of(esc))) + 1;
 }
 
 std::int32_t Router::State::wait_minutes(const QueueState& queue, std::int32_t position) const {
@@ -521,8 +521,8 @@ AgentIndex Router::State::choose_agent(const Escalation& esc, const CompiledQueu
   const Strategy strategy = spec.spec.strategy;
   AgentIndex cursor = no_index;
   if (strategy == Strategy::round_robin) {
-    auto q = queue_by_key.find({esc.workspace, esc.queue});
-    cursor = q == queue_by_key.end() ? no_index : queues[q->second].round_robin_cursor;
+    const std::uint32_t qi = find_queue(esc.workspace, esc.queue);
+    cursor = qi == no_index ? no_index : queues[qi].round_robin_cursor;
   }
   // An agent's place in the strategy's order, smaller first.
   using Rank = std::tuple<std::uint64_t, TimestampMs, AgentIndex>;
@@ -730,14 +730,14 @@ EscalationIndex Router::State::best_backlog_for(AgentIndex agent_index_value) co
       if (spec.spec.strategy == Strategy::manual) {
         continue;
       }
-      auto it = queue_by_key.find({ws, spec.name});
-      if (it == queue_by_key.end() || it->second >= queues.size() || queues[it->second].waiting.empty()) {
+      const std::uint32_t qi = find_queue(ws, spec.name);
+      if (qi == no_index || queues[qi].waiting.empty()) {
         continue;
       }
       if (!could_serve(spec, agent)) {
         continue;  // its rules are false for this agent whatever the escalation
       }
-      const QueueState& q = queues[it->second];
+      const QueueState& q = queues[qi];
       // Classes in the order of their first escalation: the first eligible class's first one that
       // has not excluded this agent is this queue's best.
       for (const auto& [head_key, ci] : q.class_heads) {
@@ -775,11 +775,11 @@ EscalationIndex Router::State::best_backlog_by_scan(AgentIndex agent_index_value
       if (spec.spec.strategy == Strategy::manual) {
         continue;
       }
-      auto it = queue_by_key.find({ws, spec.name});
-      if (it == queue_by_key.end()) {
+      const std::uint32_t qi = find_queue(ws, spec.name);
+      if (qi == no_index) {
         continue;
       }
-      for (const auto& [key, esc_index] : queues[it->second].waiting) {
+      for (const auto& [key, esc_index] : queues[qi].waiting) {
         if (best != no_index && !(key < best_key)) {
           break;
         }
@@ -850,9 +850,9 @@ void Router::State::assigned(EscalationIndex index, AgentIndex agent_index_value
   Escalation& esc = *escalation(index);
   Agent& agent = agents[agent_index_value];
   if (esc.status == EscalationStatus::offered) {
-    auto it = queue_by_key.find({esc.workspace, esc.queue});
-    if (it != queue_by_key.end() && queues[it->second].offered > 0) {
-      --queues[it->second].offered;
+    const std::uint32_t qi = find_queue(esc.workspace, esc.queue);
+    if (qi != no_index && queues[qi].offered > 0) {
+      --queues[qi].offered;
     }
   }
   esc.status = EscalationStatus::assigned;
@@ -883,9 +883,9 @@ void Router::State::release_agent(EscalationIndex index) {
     return;
   }
   if (esc.status == EscalationStatus::offered) {
-    auto it = queue_by_key.find({esc.workspace, esc.queue});
-    if (it != queue_by_key.end() && queues[it->second].offered > 0) {
-      --queues[it->second].offered;
+    const std::uint32_t qi = find_queue(esc.workspace, esc.queue);
+    if (qi != no_index && queues[qi].offered > 0) {
+      --queues[qi].offered;
     }
   }
   Agent& a = agents[holder];

@@ -826,8 +826,8 @@ void Router::State::command(const TakeoverCommand& c) {
     take_agent(index, agent);
   }
   if (esc->status == EscalationStatus::offered) {
-    auto it = queue_by_key.find({esc->workspace, esc->queue});
-    if (it != queue_by_key.end() && queues[it->second].offered > 0) --queues[it->second].offered;
+    const std::uint32_t qi = find_queue(esc->workspace, esc->queue);
+    if (qi != no_index && queues[qi].offered > 0) --queues[qi].offered;
   }
   esc->status = EscalationStatus::taken_over;
   esc->taken_over_by = agent;

@@ -279,7 +279,16 @@ struct Router::State {
   std::size_t open_count = 0;
 
   std::vector<QueueState> queues;
-  std::map<std::pair<Symbol, Symbol>, std::uint32_t> queue_by_key;
+  // Queue slots by (workspace, name): looked up several times per input, so an open-addressing
+  // index (a probe and a compare) rather than a tree of pairs.
+  FlatIndex queue_by_key;
+  static std::uint64_t queue_hash(Symbol workspace, Symbol name) {
+    return (std::uint64_t{workspace} << 32 | name) * 0x9E3779B97F4A7C15ULL;
+  }
+  std::uint32_t find_queue(Symbol workspace, Symbol name) const {  // its slot, or no_index
+    return queue_by_key.find(queue_hash(workspace, name),
+                             [&](std::uint32_t q) { return queues[q].workspace == workspace && queues[q].name == name; });
+  }
 
   std::set<Deadline> deadlines;
 

@@ -363,7 +363,8 @@ Result<Router> Router::restore(std::string_view bytes) {
     q.round_robin_cursor = r.u32();
     q.dirty = r.b();
     q.next_walk_at = r.i64();
-    s.queue_by_key.emplace(std::pair{q.workspace, q.name}, i);
+    if (s.find_queue(q.workspace, q.name) != no_index) return invalid_argument("snapshot: a queue appears twice");
+    s.queue_by_key.insert(Router::State::queue_hash(q.workspace, q.name), i);
   }
   for (std::uint32_t q : r.syms()) s.dirty_queues.insert(q);
   const std::uint32_t deadline_count = r.count(29);
@@ -394,9 +395,9 @@ Result<Router> Router::restore(std::string_view bytes) {
   for (EscalationIndex i = 0; i < s.escalations.size(); ++i) {
     const Escalation* e = s.escalations[i].get();
     if (e != nullptr && e->status == EscalationStatus::queued) {
-      auto it = s.queue_by_key.find({e->workspace, e->queue});
-      if (it == s.queue_by_key.end()) return invalid_argument("snapshot: queued escalation without its queue");
-      s.waiting_insert(it->second, i);
+      const std::uint32_t qi = s.find_queue(e->workspace, e->queue);
+      if (qi == no_index) return invalid_argument("snapshot: queued escalation without its queue");
+      s.waiting_insert(qi, i);
     }
   }
   return Router(std::move(state));

@@ -123,7 +123,13 @@ EscalationPage Router::list_escalations(const EscalationFilter& f) const {
 std::vector<QueueStats> Router::queue_stats() const {
   const State& s = *state_;
   std::vector<QueueStats> out;
-  for (const auto& [key, index] : s.queue_by_key) {
+  // By workspace, then queue name (their symbols), as they have always been listed.
+  std::vector<std::uint32_t> order(s.queues.size());
+  for (std::uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
+    return std::pair{s.queues[a].workspace, s.queues[a].name} < std::pair{s.queues[b].workspace, s.queues[b].name};
+  });
+  for (std::uint32_t index : order) {
     const QueueState& q = s.queues[index];
     QueueStats stats;
     stats.workspace_id = std::string(s.symbols.name(q.workspace));
