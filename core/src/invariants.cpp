@@ -143,18 +143,19 @@ std::string Router::State::check_invariants() const {
     agent_class_key(agent, class_key);
     for (std::size_t w = 0; w < agent.workspaces.size(); ++w) {
       ++ready_per_workspace[agent.workspaces[w]];
-      const auto wa = workspace_agents.find(agent.workspaces[w]);
-      if (wa == workspace_agents.end() || w >= entry.classes.size() || entry.classes[w] >= wa->second.classes.size()) {
+      const WorkspaceAgents* wa = find_workspace_agents(agent.workspaces[w]);
+      if (wa == nullptr || w >= entry.classes.size() || entry.classes[w] >= wa->classes.size()) {
         return "agent " + agent.id + " has no ready class in a workspace";
       }
-      const AgentClass& c = wa->second.classes[entry.classes[w]];
+      const AgentClass& c = wa->classes[entry.classes[w]];
       if (c.key != class_key || c.agents.ready.count(a) != 1 || c.agents.by_idle.count({agent.last_assigned_at, a}) != 1 ||
           c.agents.by_load.count({entry.load_ratio, agent.last_assigned_at, a}) != 1) {
         return "agent " + agent.id + " is not where its class and ranks say in the ready sets";
       }
     }
   }
-  for (const auto& [ws, wa] : workspace_agents) {
+  for (Symbol ws = 0; ws < workspace_agents.size(); ++ws) {
+    const WorkspaceAgents& wa = workspace_agents[ws];
     std::size_t listed = 0;
     for (const AgentClass& c : wa.classes) {
       if (c.agents.ready.size() != c.agents.by_idle.size() || c.agents.ready.size() != c.agents.by_load.size()) {

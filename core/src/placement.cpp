@@ -455,7 +455,7 @@ void Router::State::unindex_agent(AgentIndex index) {
   }
   const Agent& agent = agents[index];
   for (std::size_t w = 0; w < agent.workspaces.size(); ++w) {
-    WorkspaceAgents& wa = workspace_agents[agent.workspaces[w]];
+    WorkspaceAgents& wa = agents_of_workspace(agent.workspaces[w]);
     --wa.ready_count;
     const std::uint32_t ci = entry.classes[w];
     AgentClass& c = wa.classes[ci];
@@ -483,7 +483,7 @@ void Router::State::index_agent(AgentIndex index) {
   }
   entry.classes.resize(agent.workspaces.size(), no_index);
   for (std::size_t w = 0; w < agent.workspaces.size(); ++w) {
-    WorkspaceAgents& wa = workspace_agents[agent.workspaces[w]];
+    WorkspaceAgents& wa = agents_of_workspace(agent.workspaces[w]);
     ++wa.ready_count;
     std::uint32_t ci = entry.classes[w];
     if (ci >= wa.classes.size() || wa.classes[ci].key != entry.class_key) {
@@ -619,7 +619,7 @@ void Router::State::place(EscalationIndex index) {
       return;
     }
     flush_stale_agents();  // the ready sets are read below
-    auto wa_it = workspace_agents.find(esc.workspace);
+    const WorkspaceAgents* wa = find_workspace_agents(esc.workspace);
     const std::string_view route_name = esc.route >= 0 ? std::string_view(rules.routes[static_cast<std::size_t>(esc.route)].spec.name) : "";
     // The agents passed over are kept as indices; the decision's strings are built only when it is
     // handed out with an event (an agent is chosen), not when it only goes to the trail (waiting).
@@ -640,9 +640,9 @@ void Router::State::place(EscalationIndex index) {
     }
     std::size_t ready_count = 0;
     std::uint32_t decided = 0;
-    if (chosen == no_index && wa_it != workspace_agents.end()) {
-      ready_count = wa_it->second.ready_count;
-      chosen = choose_agent(esc, *spec, wa_it->second, passed, decided);
+    if (chosen == no_index && wa != nullptr) {
+      ready_count = wa->ready_count;
+      chosen = choose_agent(esc, *spec, *wa, passed, decided);
       if (chosen != no_index) ++decided;
     }
     if (chosen == no_index) {

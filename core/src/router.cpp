@@ -420,7 +420,7 @@ void Router::State::upsert_agent(const AgentSpec& spec, bool from_config) {
   unindex_agent(index);
   agent_index[index].key_valid = false;  // its definition may change
   for (Symbol ws : agent.workspaces) {
-    auto& members = workspace_agents[ws].members;
+    auto& members = agents_of_workspace(ws).members;
     members.erase(std::remove(members.begin(), members.end(), index), members.end());
   }
   agent.id = spec.id;
@@ -437,7 +437,7 @@ void Router::State::upsert_agent(const AgentSpec& spec, bool from_config) {
   agent.from_config = agent.from_config || from_config;
   agent.removed = false;
   for (Symbol ws : agent.workspaces) {
-    auto& members = workspace_agents[ws].members;
+    auto& members = agents_of_workspace(ws).members;
     members.insert(std::lower_bound(members.begin(), members.end(), index), index);
   }
   if (inserted || !from_config) {

@@ -246,7 +246,14 @@ struct Router::State {
   std::vector<Agent> agents;
   std::map<std::string, AgentIndex, std::less<>> agent_by_id;
   std::vector<AgentIndexEntry> agent_index;
-  std::map<Symbol, WorkspaceAgents> workspace_agents;
+  std::vector<WorkspaceAgents> workspace_agents;  // by workspace symbol (symbols are small and dense)
+  WorkspaceAgents& agents_of_workspace(Symbol ws) {
+    if (ws >= workspace_agents.size()) workspace_agents.resize(ws + 1);
+    return workspace_agents[ws];
+  }
+  const WorkspaceAgents* find_workspace_agents(Symbol ws) const {
+    return ws < workspace_agents.size() ? &workspace_agents[ws] : nullptr;
+  }
 
   std::vector<std::unique_ptr<Escalation>> escalations;  // slots; null when evicted
   std::vector<EscalationIndex> free_slots;

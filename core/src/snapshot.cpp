@@ -389,7 +389,7 @@ Result<Router> Router::restore(std::string_view bytes) {
   }
   // Rebuild the indexes.
   for (AgentIndex i = 0; i < agent_count; ++i) {
-    for (Symbol ws : s.agents[i].workspaces) s.workspace_agents[ws].members.push_back(i);
+    for (Symbol ws : s.agents[i].workspaces) s.agents_of_workspace(ws).members.push_back(i);
     s.index_agent(i);
   }
   for (EscalationIndex i = 0; i < s.escalations.size(); ++i) {

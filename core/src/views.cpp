@@ -140,9 +140,9 @@ std::vector<QueueStats> Router::queue_stats() const {
       stats.longest_wait_seconds = std::max(stats.longest_wait_seconds, (s.now - s.escalations[esc_index]->queued_at) / 1000);
     }
     const CompiledQueue* spec = s.queue_spec(q.name);
-    auto wa = s.workspace_agents.find(q.workspace);
-    if (spec != nullptr && wa != s.workspace_agents.end()) {
-      for (const AgentClass& c : wa->second.classes) {
+    const WorkspaceAgents* wa = s.find_workspace_agents(q.workspace);
+    if (spec != nullptr && wa != nullptr) {
+      for (const AgentClass& c : wa->classes) {
         for (AgentIndex agent : c.agents.ready) {
           // Eligible ignoring the escalation-specific parts: the base rule with no escalation.
           if (spec->agents.evaluate(EvalContext{nullptr, &s.agents[agent], s.now, &s.symbols})) ++stats.eligible_agents_available;
