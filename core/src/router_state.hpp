@@ -224,6 +224,35 @@ struct Passed {
   }
 };
 
+// A FIFO of 32-bit slots in one power-of-two ring, read by position (the closed escalations,
+// oldest first: each close drops the oldest and looks a few ahead).
+class SlotFifo {
+ public:
+  std::size_t size() const { return size_; }
+  std::uint32_t front() const { return ring_[head_]; }
+  std::uint32_t operator[](std::size_t position) const { return ring_[(head_ + position) & (ring_.size() - 1)]; }
+  void push_back(std::uint32_t slot) {
+    if (size_ == ring_.size()) grow();
+    ring_[(head_ + size_) & (ring_.size() - 1)] = slot;
+    ++size_;
+  }
+  void pop_front() {
+    head_ = (head_ + 1) & (ring_.size() - 1);
+    --size_;
+  }
+
+ private:
+  void grow() {
+    std::vector<std::uint32_t> bigger(ring_.empty() ? 16 : ring_.size() * 2);
+    for (std::size_t i = 0; i < size_; ++i) bigger[i] = (*this)[i];
+    ring_ = std::move(bigger);
+    head_ = 0;
+  }
+  std::vector<std::uint32_t> ring_;
+  std::size_t head_ = 0;
+  std::size_t size_ = 0;
+};
+
 // Deferred work inside one apply(): placing escalations and letting agents pull from the backlog.
 struct Work {
   enum class Kind : std::uint8_t { place, pull } kind;
@@ -263,7 +292,7 @@ struct Router::State {
   std::vector<std::pair<Id, EscalationIndex>> by_creation;
   std::size_t by_creation_holes = 0;
   FlatIndex open_by_conversation;  // open escalations by (workspace, conversation id)
-  std::deque<EscalationIndex> closed_order;
+  SlotFifo closed_order;  // closed escalations kept, oldest first
   std::vector<ContactHistory> contacts;  // slots; free ones have an empty key
   std::vector<std::uint32_t> free_contacts;
   FlatIndex contact_by_key;

@@ -199,7 +199,9 @@ std::string Router::snapshot() const {
     if (e) write_escalation(w, *e);
   }
   w.syms(s.free_slots);
-  w.syms(std::vector<EscalationIndex>(s.closed_order.begin(), s.closed_order.end()));
+  std::vector<EscalationIndex> closed(s.closed_order.size());
+  for (std::size_t i = 0; i < closed.size(); ++i) closed[i] = s.closed_order[i];
+  w.syms(closed);
 
   std::vector<const ContactHistory*> contacts;
   for (const ContactHistory& history : s.contacts) {
@@ -334,7 +336,7 @@ Result<Router> Router::restore(std::string_view bytes) {
   s.renumber_id_order();
   s.free_slots = r.syms();
   const std::vector<EscalationIndex> closed = r.syms();
-  s.closed_order.assign(closed.begin(), closed.end());
+  for (EscalationIndex index : closed) s.closed_order.push_back(index);
   const std::uint32_t contact_count = r.count(12);
   for (std::uint32_t i = 0; i < contact_count && r.ok(); ++i) {
     std::string key = r.str();
