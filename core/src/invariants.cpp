@@ -148,8 +148,9 @@ std::string Router::State::check_invariants() const {
         return "agent " + agent.id + " has no ready class in a workspace";
       }
       const AgentClass& c = wa->classes[entry.classes[w]];
-      if (c.key != class_key || c.agents.ready.count(a) != 1 || c.agents.by_idle.count({agent.last_assigned_at, a}) != 1 ||
-          c.agents.by_load.count({entry.load_ratio, agent.last_assigned_at, a}) != 1) {
+      if (c.key != class_key || c.agents.ready.count(a) != (rules.uses_round_robin ? 1u : 0u) ||
+          c.agents.by_idle.count({agent.last_assigned_at, a}) != 1 ||
+          c.agents.by_load.count({entry.load_ratio, agent.last_assigned_at, a}) != (rules.uses_least_loaded ? 1u : 0u)) {
         return "agent " + agent.id + " is not where its class and ranks say in the ready sets";
       }
     }
@@ -158,10 +159,11 @@ std::string Router::State::check_invariants() const {
     const WorkspaceAgents& wa = workspace_agents[ws];
     std::size_t listed = 0;
     for (const AgentClass& c : wa.classes) {
-      if (c.agents.ready.size() != c.agents.by_idle.size() || c.agents.ready.size() != c.agents.by_load.size()) {
-        return "a ready class's three orders disagree";
+      if (c.agents.ready.size() != (rules.uses_round_robin ? c.agents.size() : 0) ||
+          c.agents.by_load.size() != (rules.uses_least_loaded ? c.agents.size() : 0)) {
+        return "a ready class's orders disagree";
       }
-      listed += c.agents.ready.size();
+      listed += c.agents.size();
     }
     const std::size_t expected = ready_per_workspace.count(ws) != 0 ? ready_per_workspace.at(ws) : 0;
     if (listed != expected || wa.ready_count != expected) return "a workspace's ready agents are counted wrong";

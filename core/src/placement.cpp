@@ -394,11 +394,13 @@ void Router::State::walk_queue(std::uint32_t index) {
 
 namespace {
 
-void ready_insert(ReadyAgents& r, const AgentIndexEntry& entry, AgentIndex index, std::vector<ReadyNodes>& spare) {
+// Into by_idle, and into by_load and ready when the rules use their strategies.
+void ready_insert(ReadyAgents& r, const AgentIndexEntry& entry, AgentIndex index, std::vector<ReadyNodes>& spare,
+                  const CompiledRules& rules) {
   if (spare.empty()) {
-    r.by_load.insert({entry.load_ratio, entry.last_assigned_at, index});
+    if (rules.uses_least_loaded) r.by_load.insert({entry.load_ratio, entry.last_assigned_at, index});
     r.by_idle.insert({entry.last_assigned_at, index});
-    r.ready.insert(index);
+    if (rules.uses_round_robin) r.ready.insert(index);
     return;
   }
   // Each kept node takes the new value and goes back in; a set whose node was not found when the
@@ -412,15 +414,20 @@ void ready_insert(ReadyAgents& r, const AgentIndexEntry& entry, AgentIndex index
     }
   };
   ReadyNodes& nodes = spare.back();
-  put(r.by_load, nodes.by_load, std::tuple<std::uint64_t, TimestampMs, AgentIndex>{entry.load_ratio, entry.last_assigned_at, index});
+  if (rules.uses_least_loaded) {
+    put(r.by_load, nodes.by_load, std::tuple<std::uint64_t, TimestampMs, AgentIndex>{entry.load_ratio, entry.last_assigned_at, index});
+  }
   put(r.by_idle, nodes.by_idle, std::pair<TimestampMs, AgentIndex>{entry.last_assigned_at, index});
-  put(r.ready, nodes.ready, index);
+  if (rules.uses_round_robin) put(r.ready, nodes.ready, index);
   spare.pop_back();
 }
 
+// Out of every order it may be in (one the rules stopped using since it went in included).
 void ready_erase(ReadyAgents& r, const AgentIndexEntry& entry, AgentIndex index, std::vector<ReadyNodes>& spare) {
-  spare.push_back({r.by_load.extract({entry.load_ratio, entry.last_assigned_at, index}),
-                   r.by_idle.extract({entry.last_assigned_at, index}), r.ready.extract(index)});
+  ReadyNodes nodes{r.by_load.empty() ? decltype(r.by_load)::node_type{} : r.by_load.extract({entry.load_ratio, entry.last_assigned_at, index}),
+                   r.by_idle.extract({entry.last_assigned_at, index}),
+                   r.ready.empty() ? decltype(r.ready)::node_type{} : r.ready.extract(index)};
+  spare.push_back(std::move(nodes));
 }
 
 }  // namespace
@@ -460,7 +467,7 @@ void Router::State::unindex_agent(AgentIndex index) {
     const std::uint32_t ci = entry.classes[w];
     AgentClass& c = wa.classes[ci];
     ready_erase(c.agents, entry, index, entry.spare);
-    if (c.agents.ready.empty()) {
+    if (c.agents.empty()) {
       release_class(wa.classes, wa.free_classes, wa.class_by_key, ci);
     }
   }
@@ -490,7 +497,7 @@ void Router::State::index_agent(AgentIndex index) {
       ci = acquire_class(wa.classes, wa.free_classes, wa.class_by_key, entry.class_key);
       entry.classes[w] = ci;
     }
-    ready_insert(wa.classes[ci].agents, entry, index, entry.spare);
+    ready_insert(wa.classes[ci].agents, entry, index, entry.spare, rules);
   }
 }
 
@@ -580,12 +587,12 @@ AgentIndex Router::State::choose_agent(const Escalation& esc, const CompiledQueu
   AgentIndex best = no_index;
   Rank best_rank{};
   for (const AgentClass& c : wa.classes) {
-    if (c.agents.ready.empty()) {
+    if (c.agents.empty()) {
       continue;
     }
-    const AgentIndex representative = *c.agents.ready.begin();
+    const AgentIndex representative = c.agents.any();  // alike in all the rule reads
     if (!rule.evaluate(EvalContext{&esc, &agents[representative], now, &symbols})) {
-      decided += static_cast<std::uint32_t>(c.agents.ready.size());
+      decided += static_cast<std::uint32_t>(c.agents.size());
       lost(first_of(c.agents, [](AgentIndex) { return true; }), false);
       continue;
     }

@@ -70,6 +70,8 @@ std::vector<RuleError> compile_rules(const RuleSet& rules, SymbolTable& symbols,
       cs.agents.add_reads(cq.reads, out.agent_reads);
     }
     cq.reads_time = cq.reads.reads(Expression::Field::esc_wait_seconds);
+    out.uses_least_loaded = out.uses_least_loaded || q.strategy == Strategy::least_loaded;
+    out.uses_round_robin = out.uses_round_robin || q.strategy == Strategy::round_robin;
     out.agent_key_reads_load = out.agent_reads.reads(Expression::Field::agent_load);
     out.queue_by_name.emplace(cq.name, static_cast<std::uint32_t>(out.queues.size() - 1));
   }

@@ -73,6 +73,8 @@ struct CompiledRules {
   // The rules read an agent's load: its class key changes with every assignment, so it is not kept
   // between indexings (status is always "available" while indexed; capacity changes by an update).
   bool agent_key_reads_load = false;
+  bool uses_least_loaded = false;  // a queue's strategy: ReadyAgents::by_load is kept
+  bool uses_round_robin = false;   // a queue's strategy: ReadyAgents::ready is kept
 };
 
 // Waiting escalations of one queue that agree on everything the queue's agents rules read of an
@@ -121,11 +123,16 @@ struct QueueState {
   TimestampMs next_walk_at = 0;     // no walk before this (per-conversation rate limit)
 };
 
-// Agents that can take work now (available, under capacity), in strategy orders.
+// Agents that can take work now (available, under capacity), in strategy orders. by_idle always
+// lists them all (their count, a representative); the other two are kept only while a queue of the
+// rules uses their strategy (CompiledRules::uses_least_loaded, uses_round_robin), else empty.
 struct ReadyAgents {
   std::set<std::tuple<std::uint64_t, TimestampMs, AgentIndex>> by_load;  // load ratio, last assigned, index
   std::set<std::pair<TimestampMs, AgentIndex>> by_idle;                  // last assigned, index
   std::set<AgentIndex> ready;                                            // index order, for round robin
+  bool empty() const { return by_idle.empty(); }
+  std::size_t size() const { return by_idle.size(); }
+  AgentIndex any() const { return by_idle.begin()->second; }  // not empty(): one of them
 };
 
 // Ready agents of a workspace that agree on everything the agents rules read of an agent: any

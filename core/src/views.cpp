@@ -143,7 +143,7 @@ std::vector<QueueStats> Router::queue_stats() const {
     const WorkspaceAgents* wa = s.find_workspace_agents(q.workspace);
     if (spec != nullptr && wa != nullptr) {
       for (const AgentClass& c : wa->classes) {
-        for (AgentIndex agent : c.agents.ready) {
+        for (const auto& [last_assigned, agent] : c.agents.by_idle) {
           // Eligible ignoring the escalation-specific parts: the base rule with no escalation.
           if (spec->agents.evaluate(EvalContext{nullptr, &s.agents[agent], s.now, &s.symbols})) ++stats.eligible_agents_available;
         }
