@@ -156,5 +156,28 @@ TEST(FlatIndex, TextHashesDifferForTextsThatDifferAnywhere) {
   EXPECT_NE(hash_text(""), hash_text(std::string_view("\0", 1)));
 }
 
+TEST(FlatIndex, TextHashesOfShortTextsAllDiffer) {
+  // Every text of 0-6 letters over a small alphabet, then 8-15 letters differing only in the tail
+  // (the 0-7 bytes after the last full word are read in overlapping pieces): no two hash alike.
+  std::unordered_map<std::uint64_t, std::string> seen;
+  auto check = [&](const std::string& text) {
+    const auto [it, added] = seen.emplace(hash_text(text), text);
+    EXPECT_TRUE(added || it->second == text) << "\"" << text << "\" and \"" << it->second << "\"";
+  };
+  std::vector<std::string> texts{""};
+  for (std::size_t length = 1; length <= 6; ++length) {
+    std::vector<std::string> longer;
+    for (const std::string& t : texts) {
+      if (t.size() != length - 1) continue;
+      for (char c : {'a', 'b', 'c', '\0'}) longer.push_back(t + c);
+    }
+    texts.insert(texts.end(), longer.begin(), longer.end());
+  }
+  for (const std::string& t : texts) check(t);
+  for (const std::string& t : texts) {
+    if (t.size() <= 7) check("conv-12" + std::string(1, 'x') + t);  // a full word, then the tail
+  }
+}
+
 }  // namespace
 }  // namespace router::core

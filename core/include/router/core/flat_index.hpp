@@ -25,8 +25,20 @@ inline std::uint64_t hash_text(std::string_view text, std::uint64_t seed = 0) {
     h = (h ^ w) * k;
     h ^= h >> 29;
   }
+  // The last 0-7 bytes without a call to memcpy: 4-7 as two 4-byte reads that may overlap, 1-3 as
+  // first, middle and last byte (with the length mixed in above, distinct tails stay distinct).
+  const char* tail = text.data() + at;
+  const std::size_t left = text.size() - at;
   std::uint64_t rest = 0;
-  std::memcpy(&rest, text.data() + at, text.size() - at);
+  if (left >= 4) {
+    std::uint32_t first, last;
+    std::memcpy(&first, tail, 4);
+    std::memcpy(&last, tail + left - 4, 4);
+    rest = first | std::uint64_t{last} << 32;
+  } else if (left > 0) {
+    rest = static_cast<unsigned char>(tail[0]) | static_cast<std::uint64_t>(static_cast<unsigned char>(tail[left / 2])) << 8 |
+           static_cast<std::uint64_t>(static_cast<unsigned char>(tail[left - 1])) << 16;
+  }
   h = (h ^ rest) * k;
   return h ^ (h >> 32);
 }
