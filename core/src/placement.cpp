@@ -515,7 +515,9 @@ void Router::State::reindex_agent_now(AgentIndex index) {
 }
 
 void Router::State::flush_stale_agents() {
-  // In the order they went stale; the sets are ordered by their keys, so the order changes nothing.
+  // In the order they went stale (deterministic). The order may change which class slot an agent
+  // class gets, never a decision: the sets are ordered by their keys and a placement ranks agents
+  // across classes by the strategy's total order.
   for (AgentIndex index : stale_agents) {
     agent_index[index].stale = false;
     reindex_agent_now(index);
