@@ -54,6 +54,19 @@ std::size_t heap_in_use() {
 #endif
 }
 
+// The allocator and its huge-page setting, as jemalloc read it (daemon/allocator_options.cpp, or
+// MALLOC_CONF): the label of the benchmarks whose memory reads it changes.
+std::string allocator_label() {
+#ifdef ROUTER_WITH_JEMALLOC
+  const char* thp = nullptr;
+  std::size_t size = sizeof thp;
+  if (mallctl("opt.thp", &thp, &size, nullptr, 0) != 0 || thp == nullptr) return "jemalloc";
+  return std::string("jemalloc thp:") + thp;
+#else
+  return "libc malloc";
+#endif
+}
+
 using bench::arrival;
 using bench::rules;
 
@@ -87,6 +100,7 @@ void BM_RoutingDecisions(benchmark::State& state) {
     benchmark::DoNotOptimize(arrived);
   }
   state.SetItemsProcessed(decisions);
+  state.SetLabel(allocator_label());
   state.counters["allocs_per_decision"] =
       static_cast<double>(allocation_count - allocations_before - harness_allocations) /
       static_cast<double>(std::max<std::int64_t>(decisions, 1));
