@@ -34,16 +34,23 @@ std::string Router::State::check_invariants() const {
   if (queue_by_key.size() != queues.size()) return "queues are indexed twice or not at all";
   for (std::uint32_t q = 0; q < queues.size(); ++q) {
     if (find_queue(queues[q].workspace, queues[q].name) != q) return "a queue is not findable by its workspace and name";
+    if (!queues[q].waiting.consistent()) return "a queue's line is out of order or miscounted";
+    std::size_t rank = 0;
     for (const auto& [key, e] : queues[q].waiting) {
+      if (queues[q].waiting.rank(key) != rank++) return "a queue's line ranks an escalation wrongly";
       const Escalation* esc = escalations[e].get();
       if (esc == nullptr || esc->status != EscalationStatus::queued) {
         return "queue holds a non-queued escalation";
+      }
+      if (key.lane != QueueKey::lane_of(esc->front_of_line, esc->priority) || key.queued_at != esc->queued_at || key.seq != esc->queue_seq) {
+        return esc->id + " sits in its queue's line under another key than its own";
       }
       if (esc->workspace != queues[q].workspace || esc->queue != queues[q].name) {
         return esc->id + " sits in another workspace's or queue's line";
       }
       const std::uint32_t ci = esc->eligibility_class;
-      if (ci >= queues[q].classes.size() || queues[q].classes[ci].waiting.count(key) != 1) {
+      if (ci >= queues[q].classes.size() || queues[q].classes[ci].waiting.find_value(key) == nullptr ||
+          *queues[q].classes[ci].waiting.find_value(key) != e) {
         return esc->id + " is not in its eligibility class";
       }
       std::string class_key;
@@ -55,6 +62,7 @@ std::string Router::State::check_invariants() const {
     }
     std::size_t classified = 0;
     for (const EligibilityClass& c : queues[q].classes) {
+      if (!c.waiting.consistent()) return "an eligibility class is out of order or miscounted";
       classified += c.waiting.size();
     }
     if (classified != queues[q].waiting.size()) {

@@ -10,7 +10,7 @@ namespace router::core {
 namespace {
 
 QueueKey key_of(const Escalation& esc) {
-  return QueueKey{static_cast<std::uint8_t>(esc.front_of_line ? 0 : 1), -esc.priority, esc.queued_at, esc.queue_seq};
+  return QueueKey{QueueKey::lane_of(esc.front_of_line, esc.priority), esc.queued_at, esc.queue_seq};
 }
 
 constexpr std::size_t max_listed_candidates = Passed::max_listed;
@@ -236,16 +236,16 @@ void Router::State::waiting_insert(std::uint32_t queue, EscalationIndex index) {
   Escalation& esc = *escalation(index);
   QueueState& q = queues[queue];
   const QueueKey key = key_of(esc);
-  q.waiting.insert({key, index});
+  q.waiting.insert(key, index);
   eligibility_key(queue_spec(esc.queue), esc, class_key_scratch);
   const std::uint32_t ci = acquire_class(q.classes, q.free_classes, q.class_by_key, class_key_scratch);
   EligibilityClass& c = q.classes[ci];
   c.step = esc.step;  // part of the key: the same for every member
-  if (!c.waiting.empty() && !(key < c.waiting.begin()->first)) {
-    c.waiting.emplace_hint(c.waiting.end(), key, index);
+  if (!c.waiting.empty() && !(key < c.waiting.front().first)) {
+    c.waiting.insert(key, index);
   } else {
-    if (!c.waiting.empty()) q.class_heads.erase({c.waiting.begin()->first, ci});
-    c.waiting.emplace(key, index);
+    if (!c.waiting.empty()) q.class_heads.erase({c.waiting.front().first, ci});
+    c.waiting.insert(key, index);
     q.class_heads.insert({key, ci});
   }
   esc.eligibility_class = ci;
@@ -268,17 +268,15 @@ void Router::State::waiting_erase(std::uint32_t queue, EscalationIndex index) {
     return;
   }
   EligibilityClass& c = q.classes[ci];
-  auto it = c.waiting.find(key);
-  if (it == c.waiting.end()) {
+  const bool head = !c.waiting.empty() && !(c.waiting.front().first < key);  // nothing before it
+  if (!c.waiting.erase(key)) {
     return;
   }
-  const bool head = it == c.waiting.begin();
-  c.waiting.erase(it);
   if (head) {
     q.class_heads.erase({key, ci});
     if (!c.waiting.empty()) {
-      q.class_heads.insert({c.waiting.begin()->first, ci});
-      prefetch_escalation(c.waiting.begin()->second);
+      q.class_heads.insert({c.waiting.front().first, ci});
+      prefetch_escalation(c.waiting.front().second);
     }
   }
   if (c.waiting.empty()) {
@@ -294,7 +292,7 @@ std::int32_t Router::State::position(const Escalation& esc) const {
   if (qi == no_index) {
     return -1;
   }
-  return static_cast<std::int32_t>(queues[qi].waiting.order_of_key(key_of(esc))) + 1;
+  return static_cast<std::int32_t>(queues[qi].waiting.rank(key_of(esc))) + 1;
 }
 
 std::int32_t Router::State::wait_minutes(const QueueState& queue, std::int32_t position) const {

@@ -1,9 +1,6 @@
 // Internal: the Router's state and the operations on it, shared by the core's source files.
 #pragma once
 
-#include <ext/pb_ds/assoc_container.hpp>
-#include <ext/pb_ds/tree_policy.hpp>
-
 #include <algorithm>
 #include <array>
 #include <deque>
@@ -19,27 +16,31 @@
 #include "router/core/expr.hpp"
 #include "router/core/router.hpp"
 #include "router/core/flat_index.hpp"
+#include "ordered_run.hpp"
 #include "ulid.hpp"
 
 namespace router::core {
 
 // Order within a queue: front-of-line first, then priority descending, then time queued, then arrival.
+// The first two as one number (the lane): three comparisons, not four, in the searches of a line.
 struct QueueKey {
-  std::uint8_t line_class = 1;  // 0: front of line (its agent vanished while it was taken over)
-  std::int32_t neg_priority = 0;
+  std::uint64_t lane = 0;
   TimestampMs queued_at = 0;
   std::uint64_t seq = 0;
+  static std::uint64_t lane_of(bool front_of_line, std::int32_t priority) {
+    const auto descending = static_cast<std::uint32_t>(std::int64_t{std::numeric_limits<std::int32_t>::max()} - priority);
+    return std::uint64_t{front_of_line ? 0u : 1u} << 32 | descending;
+  }
   bool operator<(const QueueKey& o) const {
-    if (line_class != o.line_class) return line_class < o.line_class;
-    if (neg_priority != o.neg_priority) return neg_priority < o.neg_priority;
+    if (lane != o.lane) return lane < o.lane;
     if (queued_at != o.queued_at) return queued_at < o.queued_at;
     return seq < o.seq;
   }
 };
 
-// An ordered map with rank queries: position in O(log n).
-using QueueTree = __gnu_pbds::tree<QueueKey, EscalationIndex, std::less<QueueKey>, __gnu_pbds::rb_tree_tag,
-                                   __gnu_pbds::tree_order_statistics_node_update>;
+// The waiting escalations of a queue in queue order, with ranks (positions); of a class, without.
+using QueueTree = OrderedRun<QueueKey, EscalationIndex, true>;
+using ClassRun = OrderedRun<QueueKey, EscalationIndex, false>;
 
 struct CompiledStep {
   DurationMs after_ms = 0;
@@ -83,7 +84,7 @@ struct CompiledRules {
 struct EligibilityClass {
   std::string key;
   std::int32_t step = -1;
-  std::map<QueueKey, EscalationIndex> waiting;
+  ClassRun waiting;
 };
 
 // The head (its first escalation's key) of each eligibility class of a queue that has one, in key
