@@ -1,16 +1,22 @@
-// Internal: an ordered set of (key, value) pairs kept in sorted chunks of up to 63 entries, with
-// the rank of a key (how many entries are before it) when Ranked.
+// Internal: an ordered set of (key, value) pairs kept in sorted chunks, with the rank of a key (how
+// many entries are before it) when Ranked.
 //
 // The waiting escalations of a queue and of each of its eligibility classes are kept in it. Almost
 // every change is near one end (an arrival goes after the others of its priority, a pull takes the
-// head of a class), a queue holds hundreds to a million entries, and the position of an escalation
-// is asked for each time one is queued. A balanced tree with ranks in its nodes (what this replaced)
-// allocates a node per entry, and an insert, an erase or a rank walks a path of scattered nodes;
-// here a change moves at most a chunk's 2 KiB, allocates only when a chunk splits, and the keys
-// searched are contiguous: the last key of each chunk in one array, then the chunk.
+// head of a class), a queue holds from a few to a million entries, and the position of an
+// escalation is asked for each time one is queued. A balanced tree with ranks in its nodes (what
+// this replaced) allocates a node per entry, and an insert, an erase or a rank walks a path of
+// scattered nodes; here a change moves entries within one chunk, allocates only when a chunk
+// splits, and the keys searched are contiguous: the last key of each chunk in one array, then the
+// chunk. A chunk grows and shrinks at both ends, so taking the head moves nothing.
 //
-// Rank: a Fenwick tree over the chunks' sizes, rebuilt when a chunk splits, merges or goes (once
-// per tens of changes), updated in O(log chunks) otherwise.
+// Chunks hold 63 entries (2 KiB) while the run is small and up to 2,047 (64 KiB) in a run of a
+// million: a new chunk's capacity is about the square root of the run's size, so the number of
+// chunks stays near the number of entries per chunk, and the work on the chunk list (the search,
+// the Fenwick tree, the vectors' moves when a chunk comes or goes) stays small at any size.
+//
+// Rank: a Fenwick tree over the chunks' sizes, rebuilt when a chunk splits, merges or goes, updated
+// in O(log chunks) otherwise.
 #pragma once
 
 #include <algorithm>
@@ -18,6 +24,7 @@
 #include <cstring>
 #include <iterator>
 #include <memory>
+#include <new>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -33,8 +40,10 @@ class OrderedRun {
     Value second;
   };
   static_assert(std::is_trivially_copyable_v<Key> && std::is_trivially_copyable_v<Value>);
-  // 63 entries of 32 bytes and two offsets: a chunk is a 2 KiB allocation.
-  static constexpr std::uint32_t chunk_capacity = 63;
+  // Capacities of chunks, in entries: 2^k - 1, so that with the header a chunk is a 2^k * 32-byte
+  // allocation (2 KiB to 64 KiB).
+  static constexpr std::uint32_t min_chunk_capacity = 63;
+  static constexpr std::uint32_t max_chunk_capacity = 2047;
 
   class const_iterator {
    public:
@@ -47,7 +56,7 @@ class OrderedRun {
     const_iterator(const OrderedRun* run, std::size_t chunk) : run_(run), chunk_(chunk) {
       if (chunk_ < run_->chunks_.size()) at_ = run_->chunks_[chunk_]->begin;
     }
-    reference operator*() const { return run_->chunks_[chunk_]->items[at_]; }
+    reference operator*() const { return run_->chunks_[chunk_]->items()[at_]; }
     pointer operator->() const { return &**this; }
     const_iterator& operator++() {
       if (++at_ == run_->chunks_[chunk_]->end) {
@@ -76,32 +85,33 @@ class OrderedRun {
   OrderedRun& operator=(const OrderedRun&) = delete;
 
   std::size_t size() const { return size_; }
+  std::size_t chunk_count() const { return chunks_.size(); }
   bool empty() const { return size_ == 0; }
   const_iterator begin() const { return size_ == 0 ? end() : const_iterator(this, 0); }
   const_iterator end() const { return const_iterator(this, chunks_.size()); }
-  const Entry& front() const { return chunks_.front()->items[chunks_.front()->begin]; }  // not empty()
+  const Entry& front() const { return chunks_.front()->items()[chunks_.front()->begin]; }  // not empty()
 
   // Adds (key, value); a key already present is left as it is (returns false).
   bool insert(const Key& key, const Value& value) {
     if (chunks_.empty()) {
-      chunks_.push_back(std::make_unique<Chunk>());
+      chunks_.push_back(make_chunk(min_chunk_capacity));
       last_.push_back(key);
       if constexpr (Ranked) fenwick_.assign(1, 0);
     }
     std::size_t c = chunk_for(key);
     if (c == chunks_.size()) c = chunks_.size() - 1;  // after every key: into the last chunk
     Chunk* chunk = chunks_[c].get();
-    if (chunk->count() == chunk_capacity) {
+    if (chunk->count() == chunk->capacity) {
       split(c);
       return insert(key, value);  // into one of the two halves
     }
-    Entry* items = chunk->items;
+    Entry* items = chunk->items();
     std::uint32_t at = static_cast<std::uint32_t>(
         std::upper_bound(items + chunk->begin, items + chunk->end, key, [](const Key& k, const Entry& e) { return k < e.first; }) -
         items);
     if (at != chunk->begin && !(items[at - 1].first < key)) return false;  // equal key
     // Open a gap at `at` by moving the shorter side that has room.
-    const bool room_after = chunk->end < chunk_capacity;
+    const bool room_after = chunk->end < chunk->capacity;
     const bool room_before = chunk->begin > 0;
     if (room_after && (!room_before || chunk->end - at <= at - chunk->begin)) {
       std::memmove(static_cast<void*>(items + at + 1), items + at, (chunk->end - at) * sizeof(Entry));
@@ -123,7 +133,7 @@ class OrderedRun {
     const std::size_t c = chunk_for(key);
     if (c == chunks_.size()) return false;
     Chunk* chunk = chunks_[c].get();
-    Entry* items = chunk->items;
+    Entry* items = chunk->items();
     const auto at = static_cast<std::uint32_t>(
         std::lower_bound(items + chunk->begin, items + chunk->end, key, [](const Entry& e, const Key& k) { return e.first < k; }) -
         items);
@@ -154,8 +164,8 @@ class OrderedRun {
     if constexpr (Ranked) add(c, -1);
     // A chunk a quarter full joins its successor when both fit in half a chunk: no long run of
     // near-empty chunks after erases in the middle.
-    if (chunk->count() < chunk_capacity / 4 && c + 1 < chunks_.size() &&
-        chunk->count() + chunks_[c + 1]->count() <= chunk_capacity / 2) {
+    if (chunk->count() < chunk->capacity / 4 && c + 1 < chunks_.size() &&
+        chunk->count() + chunks_[c + 1]->count() <= chunk->capacity / 2) {
       merge_next(c);
     }
     return true;
@@ -168,8 +178,8 @@ class OrderedRun {
     const std::size_t c = chunk_for(key);
     if (c == chunks_.size()) return nullptr;
     const Chunk* chunk = chunks_[c].get();
-    const Entry* end = chunk->items + chunk->end;
-    const Entry* at = std::lower_bound(chunk->items + chunk->begin, end, key, [](const Entry& e, const Key& k) { return e.first < k; });
+    const Entry* end = chunk->items() + chunk->end;
+    const Entry* at = std::lower_bound(chunk->items() + chunk->begin, end, key, [](const Entry& e, const Key& k) { return e.first < k; });
     if (at == end || key < at->first) return nullptr;
     return &at->second;
   }
@@ -183,8 +193,8 @@ class OrderedRun {
     std::size_t before = 0;
     for (std::size_t i = c; i > 0; i -= i & (~i + 1)) before += fenwick_[i - 1];
     const Chunk* chunk = chunks_[c].get();
-    const Entry* first = chunk->items + chunk->begin;
-    const Entry* at = std::lower_bound(first, chunk->items + chunk->end, key, [](const Entry& e, const Key& k) { return e.first < k; });
+    const Entry* first = chunk->items() + chunk->begin;
+    const Entry* at = std::lower_bound(first, chunk->items() + chunk->end, key, [](const Entry& e, const Key& k) { return e.first < k; });
     return before + static_cast<std::size_t>(at - first);
   }
 
@@ -196,16 +206,16 @@ class OrderedRun {
     const Key* previous = nullptr;
     for (std::size_t c = 0; c < chunks_.size(); ++c) {
       const Chunk& chunk = *chunks_[c];
-      if (chunk.end > chunk_capacity || chunk.begin > chunk.end) return false;
+      if (chunk.end > chunk.capacity || chunk.begin > chunk.end) return false;
       if (chunk.begin == chunk.end) {
         if (chunks_.size() != 1 || size_ != 0) return false;  // only a run's last chunk stays empty
         continue;
       }
       for (std::uint32_t i = chunk.begin; i < chunk.end; ++i) {
-        if (previous != nullptr && !(*previous < chunk.items[i].first)) return false;
-        previous = &chunk.items[i].first;
+        if (previous != nullptr && !(*previous < chunk.items()[i].first)) return false;
+        previous = &chunk.items()[i].first;
       }
-      const Key& last = chunk.items[chunk.end - 1].first;
+      const Key& last = chunk.items()[chunk.end - 1].first;
       if (last_[c] < last || last < last_[c]) return false;
       if constexpr (Ranked) {
         std::size_t through = 0;
@@ -218,47 +228,73 @@ class OrderedRun {
   }
 
  private:
-  // Entries items[begin, end): a chunk grows and shrinks at both ends.
-  struct Chunk {
+  // Entries items()[begin, end) of capacity: a chunk grows and shrinks at both ends. The entries
+  // follow the header in the same allocation; only those in [begin, end) are ever read.
+  struct alignas(16) Chunk {
     std::uint32_t begin = 0;
     std::uint32_t end = 0;
-    union {  // left uninitialized: only items[begin, end) are ever read
-      Entry items[chunk_capacity];
-    };
-    Chunk() {}  // NOLINT(modernize-use-equals-default): = default would initialize every entry
+    std::uint32_t capacity = 0;
     std::uint32_t count() const { return end - begin; }
+    Entry* items() { return reinterpret_cast<Entry*>(reinterpret_cast<char*>(this) + sizeof(Chunk)); }
+    const Entry* items() const { return reinterpret_cast<const Entry*>(reinterpret_cast<const char*>(this) + sizeof(Chunk)); }
   };
+  struct FreeChunk {
+    void operator()(Chunk* chunk) const {
+      const std::size_t bytes = sizeof(Chunk) + std::size_t{chunk->capacity} * sizeof(Entry);
+      chunk->~Chunk();
+      ::operator delete(static_cast<void*>(chunk), bytes);
+    }
+  };
+  using ChunkPtr = std::unique_ptr<Chunk, FreeChunk>;
+  static_assert(sizeof(Chunk) % alignof(Entry) == 0);
+
+  static ChunkPtr make_chunk(std::uint32_t capacity) {
+    void* bytes = ::operator new(sizeof(Chunk) + std::size_t{capacity} * sizeof(Entry));
+    ChunkPtr chunk(new (bytes) Chunk{});
+    chunk->capacity = capacity;
+    return chunk;
+  }
+
+  // The capacity for a new chunk of a run of `size` entries: about its square root.
+  static std::uint32_t capacity_for(std::size_t size) {
+    std::uint32_t capacity = min_chunk_capacity;
+    while (capacity < max_chunk_capacity && std::size_t{capacity + 1} * (capacity + 1) < size) capacity = capacity * 2 + 1;
+    return capacity;
+  }
 
   // The first chunk whose last key is not before key (chunks_.size(): after every key).
   std::size_t chunk_for(const Key& key) const {
     return static_cast<std::size_t>(std::lower_bound(last_.begin(), last_.end(), key) - last_.begin());
   }
 
-  // A full chunk into two halves, each starting at 0.
+  // A full chunk into two halves, each in a new chunk of the capacity for the run's size now.
   void split(std::size_t c) {
-    auto upper = std::make_unique<Chunk>();
-    Chunk& lower = *chunks_[c];
-    const std::uint32_t keep = lower.count() / 2;
-    const std::uint32_t moved = lower.count() - keep;
-    std::memcpy(static_cast<void*>(upper->items), lower.items + lower.begin + keep, moved * sizeof(Entry));
+    const Chunk& full = *chunks_[c];
+    const std::uint32_t capacity = std::max(full.capacity, capacity_for(size_ + 1));
+    ChunkPtr lower = make_chunk(capacity);
+    ChunkPtr upper = make_chunk(capacity);
+    const std::uint32_t keep = full.count() / 2;
+    const std::uint32_t moved = full.count() - keep;
+    std::memcpy(static_cast<void*>(lower->items()), full.items() + full.begin, keep * sizeof(Entry));
+    lower->end = keep;
+    std::memcpy(static_cast<void*>(upper->items()), full.items() + full.begin + keep, moved * sizeof(Entry));
     upper->end = moved;
-    std::memmove(static_cast<void*>(lower.items), lower.items + lower.begin, keep * sizeof(Entry));
-    lower.begin = 0;
-    lower.end = keep;
+    const Key lower_last = lower->items()[keep - 1].first;
+    chunks_[c] = std::move(lower);
     chunks_.insert(chunks_.begin() + static_cast<std::ptrdiff_t>(c) + 1, std::move(upper));
-    last_.insert(last_.begin() + static_cast<std::ptrdiff_t>(c), lower.items[keep - 1].first);
+    last_.insert(last_.begin() + static_cast<std::ptrdiff_t>(c), lower_last);
     if constexpr (Ranked) rebuild();
   }
 
   void merge_next(std::size_t c) {
     Chunk& into = *chunks_[c];
     const Chunk& next = *chunks_[c + 1];
-    std::memmove(static_cast<void*>(into.items), into.items + into.begin, into.count() * sizeof(Entry));
+    std::memmove(static_cast<void*>(into.items()), into.items() + into.begin, into.count() * sizeof(Entry));
     into.end = into.count();
     into.begin = 0;
-    std::memcpy(static_cast<void*>(into.items + into.end), next.items + next.begin, next.count() * sizeof(Entry));
+    std::memcpy(static_cast<void*>(into.items() + into.end), next.items() + next.begin, next.count() * sizeof(Entry));
     into.end += next.count();
-    last_[c] = into.items[into.end - 1].first;
+    last_[c] = into.items()[into.end - 1].first;
     chunks_.erase(chunks_.begin() + static_cast<std::ptrdiff_t>(c) + 1);
     last_.erase(last_.begin() + static_cast<std::ptrdiff_t>(c) + 1);
     if constexpr (Ranked) rebuild();
@@ -279,7 +315,7 @@ class OrderedRun {
     }
   }
 
-  std::vector<std::unique_ptr<Chunk>> chunks_;
+  std::vector<ChunkPtr> chunks_;
   std::vector<Key> last_;               // the last key of each chunk, for the search
   std::vector<std::uint32_t> fenwick_;  // Ranked: sizes of the chunks, as a Fenwick tree
   std::size_t size_ = 0;

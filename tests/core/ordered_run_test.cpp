@@ -101,5 +101,35 @@ TEST(OrderedRun, ErasesFromTheFrontMergeNearEmptyChunks) {
   EXPECT_EQ(run.rank(8 * 100), 100u);
 }
 
+TEST(OrderedRun, ALargeRunGrowsItsChunksAndStillRanksAndErasesRight) {
+  // 300,000 entries (arrivals in three priority lanes: inserts in the middle), then the head taken
+  // while arrivals go on: new chunks take up to 1,023 entries, old small ones merge away.
+  RunOf run;
+  std::map<std::uint64_t, std::uint32_t> want;
+  std::mt19937_64 rng(3);
+  std::uint64_t seq = 0;
+  auto arrive = [&] {
+    const std::uint64_t key = (rng() % 3) << 40 | ++seq;  // lane, then arrival order
+    want.emplace(key, static_cast<std::uint32_t>(seq));
+    ASSERT_TRUE(run.insert(key, static_cast<std::uint32_t>(seq)));
+  };
+  for (int i = 0; i < 300'000; ++i) arrive();
+  expect_same(run, want);
+  // Chunks made as the run grew hold 63 to 1,023 entries: ~1,500 of them, not the ~9,700 that
+  // chunks of 63 would be.
+  EXPECT_LE(run.chunk_count(), 2000u);
+  for (int i = 0; i < 200'000; ++i) {
+    ASSERT_TRUE(run.erase(want.begin()->first));
+    want.erase(want.begin());
+    if (i % 2 == 0) arrive();
+    if (i % 20'011 == 0) {
+      const auto at = std::next(want.begin(), static_cast<long>(want.size() / 2));
+      ASSERT_EQ(run.rank(at->first), want.size() / 2);
+    }
+  }
+  expect_same(run, want);
+  EXPECT_LE(run.chunk_count(), 2000u);
+}
+
 }  // namespace
 }  // namespace router::core
