@@ -54,8 +54,8 @@ std::size_t heap_in_use() {
 #endif
 }
 
-// The allocator and its huge-page setting, as jemalloc read it (daemon/allocator_options.cpp, or
-// MALLOC_CONF): the label of the benchmarks whose memory reads it changes.
+// The allocator and its huge-page setting, as jemalloc read it (MALLOC_CONF=thp:always turns them
+// on): the label of the benchmarks whose memory reads it changes.
 std::string allocator_label() {
 #ifdef ROUTER_WITH_JEMALLOC
   const char* thp = nullptr;
