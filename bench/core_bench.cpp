@@ -11,8 +11,13 @@
 #include <cstdlib>
 #include <new>
 #include <string>
+#include <type_traits>
 #include <vector>
 
+#include <ext/pb_ds/assoc_container.hpp>
+#include <ext/pb_ds/tree_policy.hpp>
+
+#include "ordered_run.hpp"
 #include "router/core/expr.hpp"
 #include "router/core/router.hpp"
 #include "routing_workload.hpp"
@@ -191,6 +196,60 @@ void BM_BytesPerOpenEscalation(benchmark::State& state) {
   state.counters["sizeof_Escalation"] = sizeof(Escalation);
 }
 BENCHMARK(BM_BytesPerOpenEscalation)->Arg(100'000)->Arg(1'000'000)->Iterations(1)->Unit(benchmark::kMillisecond);
+
+// A queue's line (core/src/ordered_run.hpp) against the ranked red-black tree it replaced
+// (__gnu_pbds::tree with order statistics), at N waiting: each iteration takes the head, queues an
+// arrival in one of three priority lanes (so mostly into the middle) and asks its position.
+struct LineKey {
+  std::uint64_t lane;
+  std::int64_t queued_at;
+  std::uint64_t seq;
+  bool operator<(const LineKey& o) const {
+    if (lane != o.lane) return lane < o.lane;
+    if (queued_at != o.queued_at) return queued_at < o.queued_at;
+    return seq < o.seq;
+  }
+};
+using LineTree = __gnu_pbds::tree<LineKey, std::uint32_t, std::less<LineKey>, __gnu_pbds::rb_tree_tag,
+                                  __gnu_pbds::tree_order_statistics_node_update>;
+using LineRun = OrderedRun<LineKey, std::uint32_t, true>;
+
+template <typename Line>
+void BM_QueueLine(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  Line line;
+  std::uint64_t seq = 0, rng = 88172645463325252ULL;
+  auto next_key = [&] {
+    rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+    ++seq;
+    return LineKey{rng % 3, static_cast<std::int64_t>(seq), seq};
+  };
+  for (std::size_t i = 0; i < n; ++i) {
+    const LineKey key = next_key();
+    if constexpr (std::is_same_v<Line, LineTree>) {
+      line.insert({key, 1});
+    } else {
+      line.insert(key, 1);
+    }
+  }
+  std::size_t positions = 0;
+  for (auto _ : state) {
+    const LineKey head = line.begin()->first;
+    line.erase(head);
+    const LineKey key = next_key();
+    if constexpr (std::is_same_v<Line, LineTree>) {
+      line.insert({key, 1});
+      positions += line.order_of_key(key);
+    } else {
+      line.insert(key, 1);
+      positions += line.rank(key);
+    }
+  }
+  benchmark::DoNotOptimize(positions);
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_QueueLine<LineRun>)->Arg(500)->Arg(50'000)->Arg(1'000'000);
+BENCHMARK(BM_QueueLine<LineTree>)->Arg(500)->Arg(50'000)->Arg(1'000'000);
 
 // Context for the routing numbers, not the core: what one dependent load costs on this machine
 // when the data is spread over N MiB (a pointer chase through a random cycle of 64-byte lines).

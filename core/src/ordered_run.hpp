@@ -106,9 +106,10 @@ class OrderedRun {
       return insert(key, value);  // into one of the two halves
     }
     Entry* items = chunk->items();
-    std::uint32_t at = static_cast<std::uint32_t>(
-        std::upper_bound(items + chunk->begin, items + chunk->end, key, [](const Key& k, const Entry& e) { return k < e.first; }) -
-        items);
+    std::uint32_t at =
+        static_cast<std::uint32_t>(std::upper_bound(items + chunk->begin, items + chunk->end, key,
+                                                    [](const Key& k, const Entry& e) { return k < e.first; }) -
+                                   items);
     if (at != chunk->begin && !(items[at - 1].first < key)) return false;  // equal key
     // Open a gap at `at` by moving the shorter side that has room.
     const bool room_after = chunk->end < chunk->capacity;
@@ -117,7 +118,8 @@ class OrderedRun {
       std::memmove(static_cast<void*>(items + at + 1), items + at, (chunk->end - at) * sizeof(Entry));
       ++chunk->end;
     } else {
-      std::memmove(static_cast<void*>(items + chunk->begin - 1), items + chunk->begin, (at - chunk->begin) * sizeof(Entry));
+      std::memmove(static_cast<void*>(items + chunk->begin - 1), items + chunk->begin,
+                   (at - chunk->begin) * sizeof(Entry));
       --chunk->begin;
       --at;
     }
@@ -134,13 +136,12 @@ class OrderedRun {
     if (c == chunks_.size()) return false;
     Chunk* chunk = chunks_[c].get();
     Entry* items = chunk->items();
-    const auto at = static_cast<std::uint32_t>(
-        std::lower_bound(items + chunk->begin, items + chunk->end, key, [](const Entry& e, const Key& k) { return e.first < k; }) -
-        items);
+    const std::uint32_t at = lower_bound_in(*chunk, key);
     if (at == chunk->end || key < items[at].first) return false;
     // Close the gap from the shorter side: taking the head (a pull) moves nothing.
     if (at - chunk->begin < chunk->end - at - 1) {
-      std::memmove(static_cast<void*>(items + chunk->begin + 1), items + chunk->begin, (at - chunk->begin) * sizeof(Entry));
+      std::memmove(static_cast<void*>(items + chunk->begin + 1), items + chunk->begin,
+                   (at - chunk->begin) * sizeof(Entry));
       ++chunk->begin;
     } else {
       std::memmove(static_cast<void*>(items + at), items + at + 1, (chunk->end - at - 1) * sizeof(Entry));
@@ -178,24 +179,18 @@ class OrderedRun {
     const std::size_t c = chunk_for(key);
     if (c == chunks_.size()) return nullptr;
     const Chunk* chunk = chunks_[c].get();
-    const Entry* end = chunk->items() + chunk->end;
-    const Entry* at = std::lower_bound(chunk->items() + chunk->begin, end, key, [](const Entry& e, const Key& k) { return e.first < k; });
-    if (at == end || key < at->first) return nullptr;
-    return &at->second;
+    const std::uint32_t at = lower_bound_in(*chunk, key);
+    if (at == chunk->end || key < chunk->items()[at].first) return nullptr;
+    return &chunk->items()[at].second;
   }
 
   // How many entries have a key before key.
-  std::size_t rank(const Key& key) const
-    requires Ranked
-  {
+  std::size_t rank(const Key& key) const requires Ranked {
     const std::size_t c = chunk_for(key);
     if (c == chunks_.size()) return size_;
     std::size_t before = 0;
     for (std::size_t i = c; i > 0; i -= i & (~i + 1)) before += fenwick_[i - 1];
-    const Chunk* chunk = chunks_[c].get();
-    const Entry* first = chunk->items() + chunk->begin;
-    const Entry* at = std::lower_bound(first, chunk->items() + chunk->end, key, [](const Entry& e, const Key& k) { return e.first < k; });
-    return before + static_cast<std::size_t>(at - first);
+    return before + (lower_bound_in(*chunks_[c], key) - chunks_[c]->begin);
   }
 
   // For the invariant checks: chunks in order, none empty or over capacity, last keys right, and
@@ -236,7 +231,9 @@ class OrderedRun {
     std::uint32_t capacity = 0;
     std::uint32_t count() const { return end - begin; }
     Entry* items() { return reinterpret_cast<Entry*>(reinterpret_cast<char*>(this) + sizeof(Chunk)); }
-    const Entry* items() const { return reinterpret_cast<const Entry*>(reinterpret_cast<const char*>(this) + sizeof(Chunk)); }
+    const Entry* items() const {
+      return reinterpret_cast<const Entry*>(reinterpret_cast<const char*>(this) + sizeof(Chunk));
+    }
   };
   struct FreeChunk {
     void operator()(Chunk* chunk) const {
@@ -249,7 +246,7 @@ class OrderedRun {
   static_assert(sizeof(Chunk) % alignof(Entry) == 0);
 
   static ChunkPtr make_chunk(std::uint32_t capacity) {
-    void* bytes = ::operator new(sizeof(Chunk) + std::size_t{capacity} * sizeof(Entry));
+    void* bytes = ::operator new (sizeof(Chunk) + std::size_t{capacity} * sizeof(Entry));
     ChunkPtr chunk(new (bytes) Chunk{});
     chunk->capacity = capacity;
     return chunk;
@@ -258,8 +255,17 @@ class OrderedRun {
   // The capacity for a new chunk of a run of `size` entries: about its square root.
   static std::uint32_t capacity_for(std::size_t size) {
     std::uint32_t capacity = min_chunk_capacity;
-    while (capacity < max_chunk_capacity && std::size_t{capacity + 1} * (capacity + 1) < size) capacity = capacity * 2 + 1;
+    while (capacity < max_chunk_capacity && std::size_t{capacity + 1} * (capacity + 1) < size)
+      capacity = capacity * 2 + 1;
     return capacity;
+  }
+
+  // The position in chunk of the first entry whose key is not before key (chunk.end: none).
+  static std::uint32_t lower_bound_in(const Chunk& chunk, const Key& key) {
+    const Entry* items = chunk.items();
+    const Entry* at = std::lower_bound(items + chunk.begin, items + chunk.end, key,
+                                       [](const Entry& e, const Key& k) { return e.first < k; });
+    return static_cast<std::uint32_t>(at - items);
   }
 
   // The first chunk whose last key is not before key (chunks_.size(): after every key).
