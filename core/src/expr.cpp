@@ -644,6 +644,9 @@ class ExpressionEvaluator {
     return v.kind == Value::Kind::boolean && v.boolean;
   }
 
+  // An Op::name_in_names node's result (full evaluation: never unknown).
+  bool fused_test(std::uint32_t index) const { return name_in_names(e_.nodes_[index]).boolean; }
+
   Truth truth(std::uint32_t index) const {
     const Value v = eval(index);
     if (v.kind == Value::Kind::unknown) return Truth::maybe;
@@ -916,6 +919,7 @@ Result<Expression> Expression::compile(std::string_view text, ExpressionScope sc
     return invalid_argument(std::to_string(error.line) + ":" + std::to_string(error.column) + ": " + error.message);
   }
   expression.fuse();
+  expression.find_conjuncts();
   expression.constant_true_ = expression.nodes_.size() == 1 && expression.nodes_[0].op == Op::literal &&
                               expression.literals_[0].kind == LiteralKind::boolean && expression.literals_[0].boolean;
   return expression;
@@ -940,6 +944,32 @@ void Expression::fuse() {
     const std::uint32_t list = node.op == Op::in ? node.b : node.a;
     if (is_name(nodes_[name]) && is_names(nodes_[list])) node = Node{Op::name_in_names, name, list};
   }
+}
+
+void Expression::find_conjuncts() {
+  conjunct_count_ = 0;
+  if (nodes_.empty()) return;
+  // Leaves of the `and` tree under the root, left to right (a root that is no `and` is one leaf).
+  std::array<std::uint32_t, max_conjuncts> found{};
+  std::size_t count = 0;
+  std::array<std::uint32_t, 2 * max_conjuncts> pending{};
+  std::size_t depth = 0;
+  pending[depth++] = static_cast<std::uint32_t>(nodes_.size() - 1);
+  while (depth > 0) {
+    const std::uint32_t index = pending[--depth];
+    const Node& node = nodes_[index];
+    if (node.op == Op::and_) {
+      if (depth + 2 > pending.size()) return;
+      pending[depth++] = node.b;  // the left side is taken first
+      pending[depth++] = node.a;
+    } else if (count < max_conjuncts) {
+      found[count++] = index;
+    } else {
+      return;
+    }
+  }
+  conjuncts_ = found;
+  conjunct_count_ = static_cast<std::uint8_t>(count);
 }
 
 void Expression::add_reads(Reads& escalation, Reads& agent) const {
@@ -969,7 +999,16 @@ bool Expression::evaluate(const EvalContext& context) const {
   if (constant_true_) {
     return true;
   }
-  return ExpressionEvaluator(*this, context).truthy(static_cast<std::uint32_t>(nodes_.size() - 1));
+  const ExpressionEvaluator evaluator(*this, context);
+  if (conjunct_count_ != 0) {
+    // Nothing answers "unknown" outside partial evaluation: `and` is plain conjunction.
+    for (std::size_t i = 0; i < conjunct_count_; ++i) {
+      const std::uint32_t leaf = conjuncts_[i];
+      if (!(nodes_[leaf].op == Op::name_in_names ? evaluator.fused_test(leaf) : evaluator.truthy(leaf))) return false;
+    }
+    return true;
+  }
+  return evaluator.truthy(static_cast<std::uint32_t>(nodes_.size() - 1));
 }
 
 }  // namespace router::core

@@ -281,5 +281,40 @@ TEST_F(ExpressionTest, NameInNamesMatchesItsDefinitionEverywhere) {
   EXPECT_EQ(matches, 2 * 6);
 }
 
+TEST_F(ExpressionTest, AndOfNameTestsIsTheConjunctionOfEachWhateverTheirNumber) {
+  // One to five `in` tests joined by `and` (up to four run as one fused row, five through the
+  // general evaluator), over every combination of the agent's skills and languages.
+  const std::vector<std::pair<const char*, int>> tests = {
+      {R"("billing" in agent.skills)", 0},
+      {"escalation.language in agent.languages", 1},
+      {R"("refunds" in escalation.skills)", 2},  // true for this escalation
+      {R"(escalation.skills contains "billing")", 2},
+      {R"("en" in agent.languages)", 3},
+  };
+  int checked = 0;
+  for (int mask = 0; mask < 16; ++mask) {
+    agent.skills.clear();
+    agent.languages.clear();
+    if (mask & 1) agent.skills.push_back(symbols.intern("billing"));
+    if (mask & 2) agent.languages.push_back(symbols.intern("vi"));
+    if (mask & 4) agent.skills.push_back(symbols.intern("tech"));
+    if (mask & 8) agent.languages.push_back(symbols.intern("en"));
+    const bool truths[] = {(mask & 1) != 0, (mask & 2) != 0, true, (mask & 8) != 0};
+    for (std::size_t n = 1; n <= tests.size(); ++n) {
+      std::string text;
+      bool want = true;
+      for (std::size_t i = 0; i < n; ++i) {
+        text += (i == 0 ? "" : " and ") + std::string(tests[i].first);
+        want = want && truths[tests[i].second];
+      }
+      EXPECT_EQ(eval(text), want) << text << " (agent mask " << mask << ")";
+      EXPECT_EQ(eval("(" + text + ") and escalation.priority >= 2"), want) << text;  // a general leaf
+      EXPECT_FALSE(eval("(" + text + ") and escalation.priority > 2")) << text;
+      ++checked;
+    }
+  }
+  EXPECT_EQ(checked, 16 * 5);
+}
+
 }  // namespace
 }  // namespace router::core

@@ -3,6 +3,7 @@
 // time, evaluated over a flat node array without allocating.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -89,6 +90,7 @@ class Expression {
   friend class ExpressionCompiler;
   friend class ExpressionEvaluator;
   void fuse();  // rewrites `name in names` nodes as Op::name_in_names
+  void find_conjuncts();  // sets conjuncts_ when the whole rule is an `and` of at most four tests
   std::string text_;
   std::vector<Node> nodes_;  // root is the last node
   std::vector<Literal> literals_;
@@ -97,6 +99,12 @@ class Expression {
   std::vector<AttributeRoot> attribute_roots_;
   bool constant_true_ = false;
   bool uses_agent_ = false;
+  // Most rules ("billing" in agent.skills and escalation.language in agent.languages) are one to
+  // four tests joined by `and`: evaluate() runs them in a row, without visiting the `and` nodes,
+  // a fused test directly. conjunct_count_ == 0: the general evaluator from the root.
+  static constexpr std::size_t max_conjuncts = 4;
+  std::array<std::uint32_t, max_conjuncts> conjuncts_{};
+  std::uint8_t conjunct_count_ = 0;
 };
 
 }  // namespace router::core
