@@ -98,6 +98,21 @@ class OrderedRun {
       last_.push_back(key);
       if constexpr (Ranked) fenwick_.assign(1, 0);
     }
+    // After every key with room at the end (an arrival behind the others): no search.
+    if (Chunk& back = *chunks_.back(); back.end < back.capacity && (size_ == 0 || last_.back() < key)) {
+      back.items()[back.end++] = Entry{key, value};
+      last_.back() = key;
+      ++size_;
+      if constexpr (Ranked) add(chunks_.size() - 1, 1);
+      return true;
+    }
+    // Before every key with room at the front (an arrival that goes first): no search.
+    if (Chunk& head = *chunks_.front(); head.begin > 0 && key < front().first) {
+      head.items()[--head.begin] = Entry{key, value};
+      ++size_;
+      if constexpr (Ranked) add(0, 1);
+      return true;
+    }
     std::size_t c = chunk_for(key);
     if (c == chunks_.size()) c = chunks_.size() - 1;  // after every key: into the last chunk
     Chunk* chunk = chunks_[c].get();
@@ -132,11 +147,14 @@ class OrderedRun {
 
   // Removes the entry of key; false when there is none.
   bool erase(const Key& key) {
-    const std::size_t c = chunk_for(key);
+    if (size_ == 0) return false;
+    // The first entry (a class's head, taken by a pull): no search.
+    const bool first = !(front().first < key) && !(key < front().first);
+    const std::size_t c = first ? 0 : chunk_for(key);
     if (c == chunks_.size()) return false;
     Chunk* chunk = chunks_[c].get();
     Entry* items = chunk->items();
-    const std::uint32_t at = lower_bound_in(*chunk, key);
+    const std::uint32_t at = first ? chunk->begin : lower_bound_in(*chunk, key);
     if (at == chunk->end || key < items[at].first) return false;
     // Close the gap from the shorter side: taking the head (a pull) moves nothing.
     if (at - chunk->begin < chunk->end - at - 1) {
