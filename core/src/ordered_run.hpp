@@ -103,14 +103,20 @@ class OrderedRun {
       back.items()[back.end++] = Entry{key, value};
       last_.back() = key;
       ++size_;
-      if constexpr (Ranked) add(chunks_.size() - 1, 1);
+      if constexpr (Ranked) {
+        add(chunks_.size() - 1, 1);
+        remember_rank(key, size_ - 1);
+      }
       return true;
     }
     // Before every key with room at the front (an arrival that goes first): no search.
     if (Chunk& head = *chunks_.front(); head.begin > 0 && key < front().first) {
       head.items()[--head.begin] = Entry{key, value};
       ++size_;
-      if constexpr (Ranked) add(0, 1);
+      if constexpr (Ranked) {
+        add(0, 1);
+        remember_rank(key, 0);
+      }
       return true;
     }
     std::size_t c = chunk_for(key);
@@ -141,13 +147,17 @@ class OrderedRun {
     items[at] = Entry{key, value};
     last_[c] = items[chunk->end - 1].first;
     ++size_;
-    if constexpr (Ranked) add(c, 1);
+    if constexpr (Ranked) {
+      add(c, 1);
+      remember_rank(key, prefix(c) + (at - chunk->begin));
+    }
     return true;
   }
 
   // Removes the entry of key; false when there is none.
   bool erase(const Key& key) {
     if (size_ == 0) return false;
+    newest_valid_ = false;
     // The first entry (a class's head, taken by a pull): no search.
     const bool first = !(front().first < key) && !(key < front().first);
     const std::size_t c = first ? 0 : chunk_for(key);
@@ -203,12 +213,13 @@ class OrderedRun {
   }
 
   // How many entries have a key before key.
+  // The rank of the entry added last is kept until the next change (a queued escalation's
+  // position is asked for right after it is queued): no search then.
   std::size_t rank(const Key& key) const requires Ranked {
+    if (newest_valid_ && !(key < newest_) && !(newest_ < key)) return newest_rank_;
     const std::size_t c = chunk_for(key);
     if (c == chunks_.size()) return size_;
-    std::size_t before = 0;
-    for (std::size_t i = c; i > 0; i -= i & (~i + 1)) before += fenwick_[i - 1];
-    return before + (lower_bound_in(*chunks_[c], key) - chunks_[c]->begin);
+    return prefix(c) + (lower_bound_in(*chunks_[c], key) - chunks_[c]->begin);
   }
 
   // For the invariant checks: chunks in order, none empty or over capacity, last keys right, and
@@ -330,6 +341,19 @@ class OrderedRun {
     }
   }
 
+  // Entries in the chunks before chunk c.
+  std::size_t prefix(std::size_t c) const {
+    std::size_t before = 0;
+    for (std::size_t i = c; i > 0; i -= i & (~i + 1)) before += fenwick_[i - 1];
+    return before;
+  }
+
+  void remember_rank(const Key& key, std::size_t rank) {
+    newest_ = key;
+    newest_rank_ = rank;
+    newest_valid_ = true;
+  }
+
   void rebuild() {
     fenwick_.assign(chunks_.size(), 0);
     for (std::size_t i = 1; i <= fenwick_.size(); ++i) {
@@ -343,6 +367,10 @@ class OrderedRun {
   std::vector<Key> last_;               // the last key of each chunk, for the search
   std::vector<std::uint32_t> fenwick_;  // Ranked: sizes of the chunks, as a Fenwick tree
   std::size_t size_ = 0;
+  // Ranked: the key added last and its rank, while nothing else changed (rank()).
+  Key newest_{};
+  std::size_t newest_rank_ = 0;
+  bool newest_valid_ = false;
 };
 
 }  // namespace router::core

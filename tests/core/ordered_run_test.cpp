@@ -51,6 +51,9 @@ TEST(OrderedRun, KeepsTheOrderRanksAndValuesOfAMapThroughEveryKindOfChange) {
       const auto value = static_cast<std::uint32_t>(rng());
       const bool fresh = want.emplace(key, value).second;
       ASSERT_EQ(run.insert(key, value), fresh);  // an existing key keeps its value
+      if (step % 7 == 0) {  // the position of what was just queued (kept by the run)
+        ASSERT_EQ(run.rank(key), static_cast<std::size_t>(std::distance(want.begin(), want.find(key)))) << key;
+      }
     }
     if (step % 97 == 0) {
       expect_same(run, want);
