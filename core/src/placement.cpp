@@ -169,6 +169,8 @@ void release_class(std::vector<Class>& classes, std::vector<std::uint32_t>& free
                    std::uint32_t slot) {
   by_key.erase(hash_text(classes[slot].key), [&](std::uint32_t s) { return s == slot; });
   classes[slot].key.clear();
+  if constexpr (std::is_same_v<Class, EligibilityClass>) classes[slot].verdicts.clear();
+  if constexpr (std::is_same_v<Class, AgentClass>) ++classes[slot].generation;
   free_slots.push_back(slot);
 }
 
@@ -584,14 +586,32 @@ AgentIndex Router::State::choose_agent(const Escalation& esc, const CompiledQueu
     loser_count = std::min(loser_count + 1, max_listed_candidates);
   };
   const Expression& rule = agents_rule(spec, esc.step);
+  // The escalation's class keeps the rule's answer per agent class (not when the rule reads time).
+  const EligibilityClass* memo = nullptr;
+  if (!spec.reads_time && esc.status == EscalationStatus::queued) {
+    if (const std::uint32_t qi = find_queue(esc.workspace, esc.queue);
+        qi != no_index && esc.eligibility_class < queues[qi].classes.size()) {
+      memo = &queues[qi].classes[esc.eligibility_class];
+      if (memo->verdicts.size() < wa.classes.size()) memo->verdicts.resize(wa.classes.size(), 0);
+    }
+  }
   AgentIndex best = no_index;
   Rank best_rank{};
-  for (const AgentClass& c : wa.classes) {
+  for (std::size_t ci = 0; ci < wa.classes.size(); ++ci) {
+    const AgentClass& c = wa.classes[ci];
     if (c.agents.empty()) {
       continue;
     }
     const AgentIndex representative = c.agents.any();  // alike in all the rule reads
-    if (!rule.evaluate(EvalContext{&esc, &agents[representative], now, &symbols})) {
+    bool passes;
+    const std::uint64_t stamp = (c.generation + 1) << 1;
+    if (memo != nullptr && (memo->verdicts[ci] & ~std::uint64_t{1}) == stamp) {
+      passes = (memo->verdicts[ci] & 1) != 0;
+    } else {
+      passes = rule.evaluate(EvalContext{&esc, &agents[representative], now, &symbols});
+      if (memo != nullptr) memo->verdicts[ci] = stamp | (passes ? 1 : 0);
+    }
+    if (!passes) {
       decided += static_cast<std::uint32_t>(c.agents.size());
       lost(first_of(c.agents, [](AgentIndex) { return true; }), false);
       continue;

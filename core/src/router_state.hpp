@@ -85,6 +85,11 @@ struct EligibilityClass {
   std::string key;
   std::int32_t step = -1;
   ClassRun waiting;
+  // Whether the agents of each agent class of its workspace pass its rule, as found (a placement
+  // evaluates the rule once per agent class, and the answer cannot change while neither class
+  // does): by agent class slot, ((the slot's generation + 1) << 1) | passes; 0: not known. Cleared
+  // when the class is released; never kept for a queue whose rules read waitSeconds.
+  mutable std::vector<std::uint64_t> verdicts;
 };
 
 // The head (its first escalation's key) of each eligibility class of a queue that has one, in key
@@ -142,6 +147,7 @@ struct ReadyAgents {
 struct AgentClass {
   std::string key;
   ReadyAgents agents;
+  std::uint64_t generation = 0;  // bumps when the slot is released: verdicts about it are void
 };
 
 struct WorkspaceAgents {

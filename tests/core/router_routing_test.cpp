@@ -110,6 +110,27 @@ TEST_F(Routing, AFreedAgentTakesTheOldestWorkItIsEligibleForAcrossLanguages) {
   EXPECT_EQ(router.check_invariants(), "");
 }
 
+TEST_F(Routing, AnArrivalIsMatchedAgainstTheAgentsReadyNowNotAnEarlierClassInTheSameSlot) {
+  // A waiting escalation's class remembers which agent classes pass its rule; an agent class that
+  // goes and another that takes its slot must not inherit the answer.
+  QueueSpec q = queue("general", "escalation.language in agent.languages");
+  q.offer_timeout_ms = 30'000;
+  load_simple({agent("y", {}, {"vi"}, 1), agent("x", {}, {"en"}, 1)}, q);
+  agent_status("x", AgentStatus::away);
+  request("c-hold", 0, {}, "vi");
+  ASSERT_EQ(esc("c-hold").status, EscalationStatus::offered);
+  apply(RejectCommand{esc("c-hold").id, "y"});  // waits again, y excluded: its class passed the rule
+  ASSERT_EQ(esc("c-hold").status, EscalationStatus::queued);
+  agent_status("y", AgentStatus::away);       // y's class goes
+  agent_status("x", AgentStatus::available);  // x's class (English) takes the free slot
+  EXPECT_EQ(esc("c-hold").status, EscalationStatus::queued);
+  request("c-new", 0, {}, "vi");  // the same class as c-hold
+  EXPECT_EQ(esc("c-new").status, EscalationStatus::queued) << "assigned to " << holder("c-new");
+  agent_status("y", AgentStatus::available);  // and y, back, takes it
+  EXPECT_EQ(holder("c-new"), "y");
+  EXPECT_EQ(router.check_invariants(), "");
+}
+
 TEST_F(Routing, AnEscalationTheAgentRejectedIsSkippedForTheNextOneOfTheSameKind) {
   QueueSpec q = queue("general", "escalation.language in agent.languages");
   q.offer_timeout_ms = 30'000;
