@@ -268,7 +268,12 @@ class OrderedRun {
     void operator()(Chunk* chunk) const {
       const std::size_t bytes = sizeof(Chunk) + std::size_t{chunk->capacity} * sizeof(Entry);
       chunk->~Chunk();
+#ifdef __cpp_sized_deallocation
       ::operator delete(static_cast<void*>(chunk), bytes);
+#else  // clang before 19 without -fsized-deallocation (the fuzzers' build)
+      static_cast<void>(bytes);
+      ::operator delete(static_cast<void*>(chunk));
+#endif
     }
   };
   using ChunkPtr = std::unique_ptr<Chunk, FreeChunk>;
