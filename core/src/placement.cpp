@@ -745,6 +745,19 @@ bool Router::State::could_serve(const CompiledQueue& spec, const Agent& agent) c
   return false;
 }
 
+bool Router::State::could_serve(std::size_t spec_index, AgentIndex agent) const {
+  const CompiledQueue& spec = rules.queues[spec_index];
+  if (rules.agent_key_reads_load) return could_serve(spec, agents[agent]);  // changes with every assignment
+  const AgentIndexEntry& entry = agent_index[agent];
+  if (entry.serves_generation != rules_generation || entry.serves.size() != rules.queues.size()) {
+    entry.serves.assign(rules.queues.size(), 0);
+    entry.serves_generation = rules_generation;
+  }
+  std::uint8_t& known = entry.serves[spec_index];
+  if (known == 0) known = could_serve(spec, agents[agent]) ? 2 : 1;
+  return known == 2;
+}
+
 EscalationIndex Router::State::best_backlog_for(AgentIndex agent_index_value) const {
   const Agent& agent = agents[agent_index_value];
   if (agent.removed || agent.status != AgentStatus::available || agent.load >= agent.capacity) {
@@ -753,7 +766,8 @@ EscalationIndex Router::State::best_backlog_for(AgentIndex agent_index_value) co
   EscalationIndex best = no_index;
   QueueKey best_key;
   for (Symbol ws : agent.workspaces) {
-    for (const CompiledQueue& spec : rules.queues) {
+    for (std::size_t spec_index = 0; spec_index < rules.queues.size(); ++spec_index) {
+      const CompiledQueue& spec = rules.queues[spec_index];
       if (spec.spec.strategy == Strategy::manual) {
         continue;
       }
@@ -761,7 +775,7 @@ EscalationIndex Router::State::best_backlog_for(AgentIndex agent_index_value) co
       if (qi == no_index || queues[qi].waiting.empty()) {
         continue;
       }
-      if (!could_serve(spec, agent)) {
+      if (!could_serve(spec_index, agent_index_value)) {
         continue;  // its rules are false for this agent whatever the escalation
       }
       const QueueState& q = queues[qi];

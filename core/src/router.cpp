@@ -421,6 +421,7 @@ void Router::State::upsert_agent(const AgentSpec& spec, bool from_config) {
   Agent& agent = agents[index];
   unindex_agent(index);
   agent_index[index].key_valid = false;  // its definition may change
+  agent_index[index].serves.clear();
   for (Symbol ws : agent.workspaces) {
     auto& members = agents_of_workspace(ws).members;
     members.erase(std::remove(members.begin(), members.end(), index), members.end());

@@ -179,6 +179,11 @@ struct AgentIndexEntry {
   std::uint32_t key_generation = 0;
   bool key_valid = false;            // cleared when the agent's definition changes
   std::vector<ReadyNodes> spare;     // nodes of the sets it left, reused when it is ready again
+  // Whether each queue's rules could be true for this agent whatever the escalation (could_serve),
+  // by queue spec index: 0 not known, 1 no, 2 yes. For rules generation serves_generation; cleared
+  // when the agent's definition changes; not kept when the rules read agent.load.
+  mutable std::vector<std::uint8_t> serves;
+  mutable std::uint32_t serves_generation = 0;
 };
 
 enum class DeadlineKind : std::uint8_t { offer_timeout, queue_step, fail_after, reply_timeout, disconnect_grace, queue_walk };
@@ -427,6 +432,7 @@ struct Router::State {
   EscalationIndex best_backlog_for(AgentIndex agent) const;
   EscalationIndex best_backlog_by_scan(AgentIndex agent) const;  // the same, escalation by escalation (invariants)
   bool could_serve(const CompiledQueue& spec, const Agent& agent) const;
+  bool could_serve(std::size_t spec_index, AgentIndex agent) const;  // the same, kept per agent
   std::string check_invariants() const;
   void hand(EscalationIndex index, AgentIndex agent, Decision&& decision);
   void assigned(EscalationIndex index, AgentIndex agent);

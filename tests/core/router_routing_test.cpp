@@ -465,6 +465,29 @@ TEST_F(Routing, ReloadReevaluatesQueuedEscalationsAgainstTheNewRules) {
   EXPECT_EQ(holder("c1"), "billing-agent");
 }
 
+TEST_F(Routing, AnAgentFreedAfterAReloadPullsWhatTheNewRulesLetItServe) {
+  // A freed agent skips queues whose rules are false for it whatever the escalation; what it found
+  // under the old rules must not hold under the new ones.
+  RuleSet rules;
+  rules.queues = {queue("general", R"("billing" in agent.skills)"), queue("other")};
+  rules.routes = {route("urgent", "escalation.priority > 5", "other"), route("default", "true", "general")};
+  load(rules);
+  ASSERT_FALSE(apply(UpsertAgentCommand{agent("a-1", {"tech"})}).error);  // from the API: a reload keeps it
+  request("c1");  // general: a-1 is not eligible
+  request("c-busy", 9);
+  ASSERT_EQ(holder("c-busy"), "a-1");
+  apply(ResolveCommand{esc("c-busy").id, ""});  // a-1 free: general is no queue for it
+  EXPECT_EQ(esc("c1").status, EscalationStatus::queued);
+  request("c-busy2", 9);
+  ASSERT_EQ(holder("c-busy2"), "a-1");
+  rules.queues[0].agents.text = R"("tech" in agent.skills)";
+  ASSERT_FALSE(apply(ReloadRulesCommand{rules}).error);
+  EXPECT_EQ(esc("c1").status, EscalationStatus::queued);  // a-1 is busy
+  apply(ResolveCommand{esc("c-busy2").id, ""});
+  EXPECT_EQ(holder("c1"), "a-1");
+  EXPECT_EQ(router.check_invariants(), "");
+}
+
 TEST_F(Routing, ABadReloadIsRejectedWithPositionsAndTheOldRulesStay) {
   RuleSet rules;
   rules.queues = {queue("general")};
