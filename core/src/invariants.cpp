@@ -49,8 +49,8 @@ std::string Router::State::check_invariants() const {
         return esc->id + " sits in another workspace's or queue's line";
       }
       const std::uint32_t ci = esc->eligibility_class;
-      if (ci >= queues[q].classes.size() || queues[q].classes[ci].waiting.find_value(key) == nullptr ||
-          *queues[q].classes[ci].waiting.find_value(key) != e) {
+      const EscalationIndex* in_class = ci < queues[q].classes.size() ? queues[q].classes[ci].waiting.find_value(key) : nullptr;
+      if (in_class == nullptr || *in_class != e) {
         return esc->id + " is not in its eligibility class";
       }
       std::string class_key;

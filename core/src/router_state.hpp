@@ -39,8 +39,8 @@ struct QueueKey {
 };
 
 // The waiting escalations of a queue in queue order, with ranks (positions); of a class, without.
-using QueueTree = OrderedRun<QueueKey, EscalationIndex, true>;
-using ClassRun = OrderedRun<QueueKey, EscalationIndex, false>;
+using QueueLine = OrderedRun<QueueKey, EscalationIndex, true>;
+using ClassLine = OrderedRun<QueueKey, EscalationIndex, false>;
 
 struct CompiledStep {
   DurationMs after_ms = 0;
@@ -84,7 +84,7 @@ struct CompiledRules {
 struct EligibilityClass {
   std::string key;
   std::int32_t step = -1;
-  ClassRun waiting;
+  ClassLine waiting;
   // Whether the agents of each agent class of its workspace pass its rule, as found (a placement
   // evaluates the rule once per agent class, and the answer cannot change while neither class
   // does): by agent class slot, ((the slot's generation + 1) << 1) | passes; 0: not known. Cleared
@@ -115,7 +115,7 @@ class ClassHeads {
 struct QueueState {
   Symbol workspace = no_symbol;
   Symbol name = no_symbol;  // the empty name: escalations that no route matched
-  QueueTree waiting;
+  QueueLine waiting;
   // The same escalations by eligibility class, and the classes in the order of their first one.
   std::vector<EligibilityClass> classes;
   std::vector<std::uint32_t> free_classes;
