@@ -32,12 +32,21 @@ void* operator new(std::size_t size) {
   if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
   throw std::bad_alloc();
 }
+// Arrays too (the escalation histories' blocks are char arrays): libstdc++'s own operator new[]
+// does not reach the replacement above.
+void* operator new[](std::size_t size) {
+  ++allocation_count;
+  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+  throw std::bad_alloc();
+}
 // GCC sees these free() calls inlined into code whose pointers came from `new` and warns of a
 // mismatch (-Wmismatched-new-delete); here new is malloc by construction, so the pair does match.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 void operator delete(void* p) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
 #pragma GCC diagnostic pop
 
 namespace router::core {

@@ -13,7 +13,7 @@ namespace router::core {
 
 #if defined(__GLIBCXX__) && defined(__x86_64__)
 // See the layout note on Escalation: one more field must find room in its padding or replace one.
-static_assert(sizeof(Escalation) <= 512, "an escalation no longer fits a 512-byte allocation");
+static_assert(sizeof(Escalation) <= 896, "an escalation no longer fits an 896-byte allocation");
 #endif
 
 std::string Decision::reason() const {
@@ -45,37 +45,29 @@ std::string Decision::Candidate::verdict() const {
 
 namespace {
 
-// A trail entry's fixed fields, copied whole; its strings follow, each a u32 length then the bytes,
-// then its candidates. The padding is spelled out (and zero), so an entry's bytes are a function of
-// its fields alone.
-struct TrailHead {
-  TimestampMs at;
-  TimestampMs last_assigned_at;
-  std::int32_t step;
-  std::uint32_t load;
-  std::uint32_t capacity;
-  std::uint32_t not_examined;
-  std::uint32_t candidates;
-  Decision::Why why;
-  std::uint8_t padding[3] = {};
+// An entry is its fields in a fixed order, the frequent zeros left out: a trail entry starts with
+// a byte saying which of its optional numbers follow, then its time and reason code; numbers are
+// LEB128 varints (a small count is one byte), times 8 bytes; each string is its length as a varint,
+// then its bytes. So an entry's bytes are a function of its fields alone, and a routing decision
+// of short names takes 60-80 bytes, not 100-140 (the trail of a queued-then-assigned escalation
+// fits 256 bytes).
+enum TrailFlags : std::uint8_t {
+  has_step = 1,  // step != -1: step + 1 follows
+  has_load = 2,
+  has_capacity = 4,
+  has_not_examined = 8,
+  has_candidates = 16,
+  has_last_assigned = 32,
 };
-static_assert(sizeof(TrailHead) == 40);
 
-struct CandidateHead {
-  std::int32_t step;
-  Decision::Candidate::Verdict kind;
-  std::uint8_t padding[3] = {};
-};
-static_assert(sizeof(CandidateHead) == 8);
-
-struct MessageHead {
-  TimestampMs at;
-  MessageRole role;
-  std::uint8_t padding[7] = {};
-};
-static_assert(sizeof(MessageHead) == 16);
-
-constexpr std::size_t text_size(std::string_view text) { return sizeof(std::uint32_t) + text.size(); }
+constexpr std::size_t varint_size(std::uint64_t value) {
+  std::size_t size = 1;
+  for (; value >= 0x80; value >>= 7) ++size;
+  return size;
+}
+constexpr std::size_t text_size(std::string_view text) { return varint_size(text.size()) + text.size(); }
+// Steps are -1 (the base rule) or an index: kept as step + 1, so the base rule is a zero.
+constexpr std::uint64_t step_code(std::int32_t step) { return static_cast<std::uint64_t>(static_cast<std::int64_t>(step) + 1); }
 
 class EntryWriter {
  public:
@@ -85,8 +77,12 @@ class EntryWriter {
     std::memcpy(out_, &value, sizeof value);
     out_ += sizeof value;
   }
+  void varint(std::uint64_t value) {
+    for (; value >= 0x80; value >>= 7) *out_++ = static_cast<char>(value | 0x80);
+    *out_++ = static_cast<char>(value);
+  }
   void text(std::string_view value) {
-    put(static_cast<std::uint32_t>(value.size()));
+    varint(value.size());
     if (!value.empty()) std::memcpy(out_, value.data(), value.size());
     out_ += value.size();
   }
@@ -105,14 +101,22 @@ class EntryReader {
     in_ += sizeof value;
     return value;
   }
+  std::uint64_t varint() {
+    std::uint64_t value = 0;
+    for (unsigned shift = 0;; shift += 7) {
+      const auto byte = static_cast<unsigned char>(*in_++);
+      value |= std::uint64_t{byte & 0x7Fu} << shift;
+      if (byte < 0x80) return value;
+    }
+  }
+  std::uint32_t u32() { return static_cast<std::uint32_t>(varint()); }
+  std::int32_t step() { return static_cast<std::int32_t>(static_cast<std::int64_t>(varint()) - 1); }
   template <typename String>  // std::string or Text
   void text(String& value) {
-    const auto size = get<std::uint32_t>();
-    value.assign(std::string_view(in_, size));
-    in_ += size;
+    value.assign(skip_text());
   }
   std::string_view skip_text() {
-    const auto size = get<std::uint32_t>();
+    const auto size = static_cast<std::size_t>(varint());
     std::string_view value(in_, size);
     in_ += size;
     return value;
@@ -127,48 +131,64 @@ class EntryReader {
 // ---------------------------------------------------------------------------------------------
 // EntryBlock
 
-EntryBlock::EntryBlock(const EntryBlock& other)
-    : bytes_(other.size_ == 0 ? nullptr : std::make_unique_for_overwrite<char[]>(other.size_)),
-      size_(other.size_),
-      capacity_(other.size_),
-      count_(other.count_),
-      back_(other.back_) {
-  if (size_ != 0) std::memcpy(bytes_.get(), other.bytes_.get(), size_);
+template <std::size_t Inline>
+BasicEntryBlock<Inline>::BasicEntryBlock(const BasicEntryBlock& other)
+    : size_(other.size_), count_(other.count_), back_(other.back_) {
+  if (size_ > Inline) {
+    storage_.heap = new char[size_];
+    capacity_ = size_;
+  }
+  if (size_ != 0) std::memcpy(data(), other.data(), size_);
 }
 
-EntryBlock::EntryBlock(EntryBlock&& other) noexcept
-    : bytes_(std::move(other.bytes_)),
-      size_(std::exchange(other.size_, 0)),
-      capacity_(std::exchange(other.capacity_, 0)),
-      count_(std::exchange(other.count_, 0)),
-      back_(std::exchange(other.back_, 0)) {}
-
-EntryBlock& EntryBlock::operator=(const EntryBlock& other) {
-  if (this != &other) *this = EntryBlock(other);
-  return *this;
-}
-
-EntryBlock& EntryBlock::operator=(EntryBlock&& other) noexcept {
-  bytes_ = std::move(other.bytes_);
+template <std::size_t Inline>
+void BasicEntryBlock<Inline>::take(BasicEntryBlock& other) noexcept {
   size_ = std::exchange(other.size_, 0);
-  capacity_ = std::exchange(other.capacity_, 0);
   count_ = std::exchange(other.count_, 0);
   back_ = std::exchange(other.back_, 0);
+  if (other.on_heap()) {
+    storage_.heap = other.storage_.heap;
+    capacity_ = std::exchange(other.capacity_, Inline);
+  } else {
+    capacity_ = Inline;
+    if (size_ != 0) std::memcpy(storage_.bytes, other.storage_.bytes, size_);
+  }
+}
+
+template <std::size_t Inline>
+BasicEntryBlock<Inline>::BasicEntryBlock(BasicEntryBlock&& other) noexcept {
+  take(other);
+}
+
+template <std::size_t Inline>
+BasicEntryBlock<Inline>& BasicEntryBlock<Inline>::operator=(const BasicEntryBlock& other) {
+  if (this != &other) *this = BasicEntryBlock(other);
   return *this;
 }
 
-char* EntryBlock::append(std::size_t size, std::size_t first_room) {
+template <std::size_t Inline>
+BasicEntryBlock<Inline>& BasicEntryBlock<Inline>::operator=(BasicEntryBlock&& other) noexcept {
+  if (this != &other) {
+    release();
+    take(other);
+  }
+  return *this;
+}
+
+template <std::size_t Inline>
+char* BasicEntryBlock<Inline>::append(std::size_t size, std::size_t first_room) {
   const std::size_t entry = sizeof(std::uint32_t) + size;
   const std::size_t needed = size_ + entry;
   if (needed > std::numeric_limits<std::uint32_t>::max()) throw std::length_error("escalation history too long");
   if (needed > capacity_) {
-    const std::size_t capacity = std::max(needed, capacity_ == 0 ? first_room : 2 * std::size_t{capacity_});
-    auto bytes = std::make_unique_for_overwrite<char[]>(capacity);
-    if (size_ != 0) std::memcpy(bytes.get(), bytes_.get(), size_);
-    bytes_ = std::move(bytes);
+    const std::size_t capacity = std::max({needed, capacity_ == 0 ? first_room : 0, 2 * std::size_t{capacity_}});
+    char* bytes = new char[capacity];
+    if (size_ != 0) std::memcpy(bytes, data(), size_);
+    release();
+    storage_.heap = bytes;
     capacity_ = static_cast<std::uint32_t>(std::min<std::size_t>(capacity, std::numeric_limits<std::uint32_t>::max()));
   }
-  char* at = bytes_.get() + size_;
+  char* at = data() + size_;
   const auto length = static_cast<std::uint32_t>(entry);
   std::memcpy(at, &length, sizeof length);
   back_ = size_;
@@ -177,20 +197,23 @@ char* EntryBlock::append(std::size_t size, std::size_t first_room) {
   return at + sizeof length;
 }
 
-std::size_t EntryBlock::next(std::size_t offset) const noexcept {
+template <std::size_t Inline>
+std::size_t BasicEntryBlock<Inline>::next(std::size_t offset) const noexcept {
   std::uint32_t length = 0;
-  std::memcpy(&length, bytes_.get() + offset, sizeof length);
+  std::memcpy(&length, data() + offset, sizeof length);
   return offset + length;
 }
 
-std::size_t EntryBlock::offset_of(std::size_t position) const noexcept {
+template <std::size_t Inline>
+std::size_t BasicEntryBlock<Inline>::offset_of(std::size_t position) const noexcept {
   if (position + 1 == count_) return back_;
   std::size_t offset = 0;
   for (std::size_t i = 0; i < position; ++i) offset = next(offset);
   return offset;
 }
 
-void EntryBlock::erase(std::size_t position) {
+template <std::size_t Inline>
+void BasicEntryBlock<Inline>::erase(std::size_t position) {
   if (position >= count_) return;
   if (position + 1 == count_) {
     pop_back();
@@ -198,25 +221,27 @@ void EntryBlock::erase(std::size_t position) {
   }
   const std::size_t at = offset_of(position);
   const std::size_t end = next(at);
-  std::memmove(bytes_.get() + at, bytes_.get() + end, size_ - end);
+  std::memmove(data() + at, data() + end, size_ - end);
   size_ -= static_cast<std::uint32_t>(end - at);
   back_ -= static_cast<std::uint32_t>(end - at);
   --count_;
 }
 
-void EntryBlock::erase_front(std::size_t count) {
+template <std::size_t Inline>
+void BasicEntryBlock<Inline>::erase_front(std::size_t count) {
   if (count >= count_) {
     clear();
     return;
   }
   const std::size_t end = offset_of(count);
-  std::memmove(bytes_.get(), bytes_.get() + end, size_ - end);
+  std::memmove(data(), data() + end, size_ - end);
   size_ -= static_cast<std::uint32_t>(end);
   back_ -= static_cast<std::uint32_t>(end);
   count_ -= static_cast<std::uint32_t>(count);
 }
 
-void EntryBlock::pop_back() noexcept {
+template <std::size_t Inline>
+void BasicEntryBlock<Inline>::pop_back() noexcept {
   if (count_ == 0) return;
   size_ = back_;
   --count_;
@@ -226,11 +251,16 @@ void EntryBlock::pop_back() noexcept {
   back_ = static_cast<std::uint32_t>(last);
 }
 
-void EntryBlock::clear() noexcept {
+template <std::size_t Inline>
+void BasicEntryBlock<Inline>::clear() noexcept {
   size_ = 0;
   count_ = 0;
   back_ = 0;
 }
+
+template class BasicEntryBlock<0>;
+template class BasicEntryBlock<Trail::inline_bytes>;
+template class BasicEntryBlock<MessageLog::inline_bytes>;
 
 // ---------------------------------------------------------------------------------------------
 // Trail
@@ -253,48 +283,74 @@ void Trail::push_back(const Decision& d) {
 }
 
 void Trail::push_back(const DecisionParts& d) {
-  std::size_t size = sizeof(TrailHead) + text_size(d.action) + text_size(d.route) + text_size(d.queue) +
+  std::uint8_t flags = 0;
+  std::size_t size = 1 + sizeof(TimestampMs) + 1 + text_size(d.action) + text_size(d.route) + text_size(d.queue) +
                      text_size(d.agent) + text_size(d.words);
+  if (d.step != -1) flags |= has_step, size += varint_size(step_code(d.step));
+  if (d.load != 0) flags |= has_load, size += varint_size(d.load);
+  if (d.capacity != 0) flags |= has_capacity, size += varint_size(d.capacity);
+  if (d.not_examined != 0) flags |= has_not_examined, size += varint_size(d.not_examined);
+  if (d.candidate_count != 0) flags |= has_candidates, size += varint_size(d.candidate_count);
+  if (d.last_assigned_at != 0) flags |= has_last_assigned, size += sizeof(TimestampMs);
   for (std::size_t i = 0; i < d.candidate_count; ++i) {
-    size += sizeof(CandidateHead) + text_size(d.candidates[i].agent) + text_size(d.candidates[i].text);
+    size += 1 + varint_size(step_code(d.candidates[i].step)) + text_size(d.candidates[i].agent) +
+            text_size(d.candidates[i].text);
   }
-  // The first decision (the route) is soon followed by a second (waiting or assigned): room for both.
-  EntryWriter w(block_.append(size, 2 * size + 64));
-  w.put(TrailHead{d.at, d.last_assigned_at, d.step, d.load, d.capacity, d.not_examined,
-                  static_cast<std::uint32_t>(d.candidate_count), d.why});
+  // The first decision (the route) is soon followed by one or two more (waiting, assigned): room for three.
+  EntryWriter w(block_.append(size, 3 * size + 32));
+  w.put(flags);
+  w.put(d.at);
+  w.put(d.why);
+  if (flags & has_step) w.varint(step_code(d.step));
+  if (flags & has_load) w.varint(d.load);
+  if (flags & has_capacity) w.varint(d.capacity);
+  if (flags & has_not_examined) w.varint(d.not_examined);
+  if (flags & has_candidates) w.varint(d.candidate_count);
+  if (flags & has_last_assigned) w.put(d.last_assigned_at);
   w.text(d.action);
   w.text(d.route);
   w.text(d.queue);
   w.text(d.agent);
   w.text(d.words);
   for (std::size_t i = 0; i < d.candidate_count; ++i) {
-    w.put(CandidateHead{d.candidates[i].step, d.candidates[i].kind});
+    w.put(d.candidates[i].kind);
+    w.varint(step_code(d.candidates[i].step));
     w.text(d.candidates[i].agent);
     w.text(d.candidates[i].text);
   }
 }
 
+namespace {
+
+// Reads a trail entry's head (everything before its strings) into `d`; returns its candidate count.
+std::size_t read_trail_head(EntryReader& r, Decision& d) {
+  const auto flags = r.get<std::uint8_t>();
+  d.at = r.get<TimestampMs>();
+  d.why = r.get<Decision::Why>();
+  d.step = (flags & has_step) ? r.step() : -1;
+  d.load = (flags & has_load) ? r.u32() : 0;
+  d.capacity = (flags & has_capacity) ? r.u32() : 0;
+  d.not_examined = (flags & has_not_examined) ? r.u32() : 0;
+  const std::size_t candidates = (flags & has_candidates) ? static_cast<std::size_t>(r.varint()) : 0;
+  d.last_assigned_at = (flags & has_last_assigned) ? r.get<TimestampMs>() : 0;
+  return candidates;
+}
+
+}  // namespace
+
 Decision Trail::decode_at(std::size_t offset) const {
   EntryReader r(block_.entry(offset));
-  const auto head = r.get<TrailHead>();
   Decision d;
-  d.at = head.at;
-  d.last_assigned_at = head.last_assigned_at;
-  d.step = head.step;
-  d.load = head.load;
-  d.capacity = head.capacity;
-  d.not_examined = head.not_examined;
-  d.why = head.why;
+  const std::size_t candidates = read_trail_head(r, d);
   r.text(d.action);
   r.text(d.route);
   r.text(d.queue);
   r.text(d.agent);
   r.text(d.words);
-  d.candidates.resize(head.candidates);
+  d.candidates.resize(candidates);
   for (auto& c : d.candidates) {
-    const auto candidate = r.get<CandidateHead>();
-    c.step = candidate.step;
-    c.kind = candidate.kind;
+    c.kind = r.get<Decision::Candidate::Verdict>();
+    c.step = r.step();
     r.text(c.agent);
     r.text(c.text);
   }
@@ -303,7 +359,9 @@ Decision Trail::decode_at(std::size_t offset) const {
 
 std::string_view Trail::back_action() const noexcept {
   if (block_.empty()) return {};
-  EntryReader r(block_.entry(block_.back_offset()) + sizeof(TrailHead));
+  EntryReader r(block_.entry(block_.back_offset()));
+  Decision head;
+  read_trail_head(r, head);
   return r.skip_text();
 }
 
@@ -319,18 +377,18 @@ void Trail::set_back_agent(std::string_view agent) {
 // MessageLog
 
 void MessageLog::push_back(MessageRole role, std::string_view agent_id, std::string_view text, TimestampMs at) {
-  EntryWriter w(block_.append(sizeof(MessageHead) + text_size(agent_id) + text_size(text)));
-  w.put(MessageHead{at, role});
+  EntryWriter w(block_.append(sizeof(TimestampMs) + 1 + text_size(agent_id) + text_size(text)));
+  w.put(at);
+  w.put(role);
   w.text(agent_id);
   w.text(text);
 }
 
 Message MessageLog::decode_at(std::size_t offset) const {
   EntryReader r(block_.entry(offset));
-  const auto head = r.get<MessageHead>();
   Message m;
-  m.role = head.role;
-  m.at = head.at;
+  m.at = r.get<TimestampMs>();
+  m.role = r.get<MessageRole>();
   r.text(m.agent_id);
   r.text(m.text);
   return m;

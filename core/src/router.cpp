@@ -399,7 +399,8 @@ void Router::State::prefetch_next_drops() const {
   const EscalationIndex second = closed_order[1];
   if (const Escalation* esc = escalations[second].get()) {
     const char* bytes = reinterpret_cast<const char*>(esc);
-    for (std::size_t line = 0; line < sizeof(Escalation); line += 64) __builtin_prefetch(bytes + line);
+    // Up to the trail's header: its inline room is not read by the destructor.
+    for (std::size_t line = 0; line < sizeof(Escalation) - Trail::inline_bytes; line += 64) __builtin_prefetch(bytes + line);
     const SlotLinks& l = links[second];
     if (l.id_order < by_creation.size()) __builtin_prefetch(&by_creation[l.id_order], 1);
     if (l.contact < contacts.size()) __builtin_prefetch(&contacts[l.contact], 1);

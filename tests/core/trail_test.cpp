@@ -180,6 +180,41 @@ TEST(Trail, CopiesAndMovesWhole) {
   EXPECT_TRUE(moved.empty());
 }
 
+// An escalation routed, left waiting (two agents passed over) and then assigned, with the names of a
+// usual configuration, keeps its trail inside itself: no allocation of its own, in the lines the
+// escalation's own prefetch brings.
+TEST(Trail, AQueuedThenAssignedEscalationsDecisionsFitItsInlineRoom) {
+  Trail trail;
+  Decision routed;
+  routed.at = 1'773'309'900'000;
+  routed.action = "routed";
+  routed.route = "default";
+  routed.queue = "general";
+  routed.words = "first matching route: true";
+  Decision waiting = routed;
+  waiting.action = "waiting";
+  waiting.words = "";
+  waiting.why = Decision::Why::none_eligible;
+  waiting.load = 2;
+  for (const char* agent : {"agent-3-65", "agent-3-12"}) {
+    Decision::Candidate c;
+    c.agent = agent;
+    c.kind = Decision::Candidate::Verdict::rule;
+    waiting.candidates.push_back(c);
+  }
+  Decision assigned = routed;
+  assigned.action = "assigned";
+  assigned.words = "";
+  assigned.agent = "agent-3-65";
+  assigned.why = Decision::Why::least_loaded;
+  assigned.load = 1;
+  assigned.capacity = 2;
+  assigned.last_assigned_at = 1'773'309'800'000;
+  for (const Decision& d : {routed, waiting, assigned}) trail.push_back(d);
+  EXPECT_FALSE(trail.block().on_heap()) << trail.block().end_offset() << " bytes";
+  expect_same(trail, {routed, waiting, assigned});
+}
+
 TEST(Trail, IgnoresRemovingPastTheEndAndRewritingAnEmptyTrail) {
   Trail trail;
   trail.set_back_agent("nobody");
@@ -194,27 +229,35 @@ TEST(Trail, IgnoresRemovingPastTheEndAndRewritingAnEmptyTrail) {
 }
 
 // The block itself, with entries of raw bytes: every removal keeps the offsets of what is left
-// right (its last entry's included, which the next removal at the back relies on).
-TEST(EntryBlock, RemovesFromTheFrontTheBackAndTheMiddleLikeAVector) {
+// right (its last entry's included, which the next removal at the back relies on). With and without
+// inline room: entries move from the inline bytes to the heap as the block grows, and a copy or a
+// move (of a block held inline or on the heap) carries every entry.
+template <typename Block>
+class EntryBlockTest : public ::testing::Test {};
+using Blocks = ::testing::Types<EntryBlock, MessageLog::Block, Trail::Block>;
+TYPED_TEST_SUITE(EntryBlockTest, Blocks);
+
+TYPED_TEST(EntryBlockTest, RemovesFromTheFrontTheBackAndTheMiddleLikeAVectorAndCopiesAndMovesWhole) {
   std::mt19937 rng(13);
-  EntryBlock block;
+  TypeParam block;
   std::vector<std::string> want;
-  const auto check = [&] {
-    ASSERT_EQ(block.size(), want.size());
+  const auto check = [&want](const TypeParam& b) {
+    ASSERT_EQ(b.size(), want.size());
     std::size_t i = 0;
-    for (std::size_t at = block.begin_offset(); at != block.end_offset(); at = block.next(at), ++i) {
+    for (std::size_t at = b.begin_offset(); at != b.end_offset(); at = b.next(at), ++i) {
       ASSERT_LT(i, want.size());
-      ASSERT_EQ(std::string(block.entry(at), block.next(at) - at - 4), want[i]);
+      ASSERT_EQ(std::string(b.entry(at), b.next(at) - at - 4), want[i]);
     }
     ASSERT_EQ(i, want.size());
     if (!want.empty()) {
-      const std::size_t last = block.back_offset();
-      ASSERT_EQ(block.next(last), block.end_offset());
-      ASSERT_EQ(std::string(block.entry(last), block.end_offset() - last - 4), want.back());
+      const std::size_t last = b.back_offset();
+      ASSERT_EQ(b.next(last), b.end_offset());
+      ASSERT_EQ(std::string(b.entry(last), b.end_offset() - last - 4), want.back());
     }
   };
+  bool spilled = false;
   for (int step = 0; step < 5000; ++step) {
-    const int op = static_cast<int>(rng() % 10);
+    const int op = static_cast<int>(rng() % 12);
     if (op < 5) {
       const std::string entry(rng() % 40, static_cast<char>('a' + step % 26));
       char* at = block.append(entry.size(), rng() % 2 == 0 ? 0 : 100);
@@ -231,12 +274,40 @@ TEST(EntryBlock, RemovesFromTheFrontTheBackAndTheMiddleLikeAVector) {
       const std::size_t position = want.empty() ? 0 : rng() % want.size();
       if (position < want.size()) want.erase(want.begin() + static_cast<std::ptrdiff_t>(position));
       block.erase(position);
-    } else if (rng() % 8 == 0) {
-      want.clear();
-      block.clear();
+    } else if (op < 10) {
+      TypeParam copy(block);  // its own bytes: changing the copy leaves the block as it was
+      ASSERT_NO_FATAL_FAILURE(check(copy)) << "copy, step " << step;
+      std::memset(copy.append(3, 0), 'z', 3);
+      TypeParam moved(std::move(block));
+      ASSERT_NO_FATAL_FAILURE(check(moved)) << "moved, step " << step;
+      EXPECT_TRUE(block.empty());  // NOLINT(bugprone-use-after-move): moved-from is empty and usable
+      block = std::move(moved);
+      TypeParam assigned;
+      std::memset(assigned.append(200, 0), 'y', 200);  // on the heap whatever the room
+      assigned = block;
+      ASSERT_NO_FATAL_FAILURE(check(assigned)) << "assigned, step " << step;
+    } else if (op < 11) {
+      if (rng() % 8 == 0) {
+        want.clear();
+        block.clear();
+      }
     }
-    ASSERT_NO_FATAL_FAILURE(check()) << "after step " << step;
+    spilled = spilled || block.on_heap();
+    ASSERT_NO_FATAL_FAILURE(check(block)) << "after step " << step;
   }
+  EXPECT_TRUE(spilled);  // the entries outgrew the inline room at some point
+}
+
+TEST(EntryBlock, KeepsEntriesInsideWhileTheyFitItsRoom) {
+  MessageLog::Block block;
+  constexpr std::size_t second = MessageLog::inline_bytes - (4 + 30) - 4;
+  std::memset(block.append(30, 0), 'a', 30);
+  std::memset(block.append(second, 0), 'b', second);  // each behind its 4-byte length: full, still inside
+  EXPECT_FALSE(block.on_heap());
+  std::memset(block.append(1, 0), 'c', 1);
+  EXPECT_TRUE(block.on_heap());
+  EXPECT_EQ(std::string(block.entry(block.back_offset()), 1), "c");
+  EXPECT_EQ(std::string(block.entry(0), 30), std::string(30, 'a'));
 }
 
 void expect_same(const MessageLog& log, const std::vector<Message>& want) {

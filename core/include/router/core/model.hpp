@@ -130,21 +130,25 @@ struct DecisionParts {
 };
 
 // Entries of variable size kept in one block of bytes, each behind its u32 length: what an
-// escalation keeps its trail and messages in. One allocation however many entries, and freeing it
-// reads nothing: an escalation leaving the retention window was closed long ago, so every block
-// its destructor has to read is a cache miss (a vector of objects holding strings reads them all).
-class EntryBlock {
+// escalation keeps its trail and messages in. The first `Inline` bytes live inside the block (so
+// inside the escalation: a typical trail needs no allocation of its own and is in the lines an
+// escalation's prefetch brings); past them, one heap allocation however many entries. Freeing it
+// reads nothing: an escalation leaving the retention window was closed long ago, so every block its
+// destructor has to read is a cache miss (a vector of objects holding strings reads them all).
+template <std::size_t Inline>
+class BasicEntryBlock {
  public:
-  EntryBlock() = default;
-  EntryBlock(const EntryBlock& other);
-  EntryBlock(EntryBlock&& other) noexcept;
-  EntryBlock& operator=(const EntryBlock& other);
-  EntryBlock& operator=(EntryBlock&& other) noexcept;
+  BasicEntryBlock() noexcept = default;
+  BasicEntryBlock(const BasicEntryBlock& other);
+  BasicEntryBlock(BasicEntryBlock&& other) noexcept;
+  BasicEntryBlock& operator=(const BasicEntryBlock& other);
+  BasicEntryBlock& operator=(BasicEntryBlock&& other) noexcept;
+  ~BasicEntryBlock() { release(); }
 
   bool empty() const noexcept { return count_ == 0; }
   std::size_t size() const noexcept { return count_; }
-  // Room for one more entry of `size` bytes, at the end: where to write them. The first entry
-  // allocates max(its size, first_room) bytes; later ones double the block as needed.
+  // Room for one more entry of `size` bytes, at the end: where to write them. Past the inline
+  // bytes, the first allocation is max(what is needed, first_room) bytes; later ones double it.
   char* append(std::size_t size, std::size_t first_room = 0);
   void erase(std::size_t position);      // the entry at that position (nothing past the end)
   void erase_front(std::size_t count);   // the oldest `count` entries
@@ -156,15 +160,28 @@ class EntryBlock {
   std::size_t next(std::size_t offset) const noexcept;
   std::size_t offset_of(std::size_t position) const noexcept;
   std::size_t back_offset() const noexcept { return back_; }
-  const char* entry(std::size_t offset) const noexcept { return bytes_.get() + offset + sizeof(std::uint32_t); }
+  const char* entry(std::size_t offset) const noexcept { return data() + offset + sizeof(std::uint32_t); }
+  bool on_heap() const noexcept { return capacity_ > Inline; }
 
  private:
-  std::unique_ptr<char[]> bytes_;
+  char* data() noexcept { return on_heap() ? storage_.heap : storage_.bytes; }
+  const char* data() const noexcept { return on_heap() ? storage_.heap : storage_.bytes; }
+  void release() noexcept {
+    if (on_heap()) delete[] storage_.heap;
+  }
+  void take(BasicEntryBlock& other) noexcept;  // other's entries, leaving it empty (this holds nothing)
+
   std::uint32_t size_ = 0;  // bytes used
-  std::uint32_t capacity_ = 0;
+  std::uint32_t capacity_ = Inline;
   std::uint32_t count_ = 0;
   std::uint32_t back_ = 0;  // byte offset of the last entry
+  union Storage {
+    char* heap;
+    char bytes[Inline > sizeof(char*) ? Inline : sizeof(char*)];
+  } storage_;
 };
+using EntryBlock = BasicEntryBlock<0>;
+extern template class BasicEntryBlock<0>;
 
 // Decodes entries of an EntryBlock as T while iterating (a range-for binds each to a temporary).
 template <typename T, typename Owner>
@@ -190,6 +207,9 @@ class EntryIterator {
 // written at every routing step and read only by the API, snapshots and tests.
 class Trail {
  public:
+  // Inline room: a queued-then-assigned escalation's three decisions take 150-250 bytes.
+  static constexpr std::size_t inline_bytes = 256;
+  using Block = BasicEntryBlock<inline_bytes>;
   using iterator = EntryIterator<Decision, Trail>;
   bool empty() const noexcept { return block_.empty(); }
   std::size_t size() const noexcept { return block_.size(); }
@@ -202,18 +222,21 @@ class Trail {
   Decision back() const { return decode_at(block_.back_offset()); }
   std::string_view back_action() const noexcept;  // "" when empty
   void set_back_agent(std::string_view agent);
-  iterator begin() const { return {this, EntryBlock::begin_offset()}; }
+  iterator begin() const { return {this, Block::begin_offset()}; }
   iterator end() const { return {this, block_.end_offset()}; }
   Decision decode_at(std::size_t offset) const;
-  const EntryBlock& block() const noexcept { return block_; }
+  const Block& block() const noexcept { return block_; }
 
  private:
-  EntryBlock block_;
+  Block block_;
 };
 
 // An escalation's message history, oldest first, encoded in an EntryBlock (role, time, agent, text).
 class MessageLog {
  public:
+  // Inline room: the customer's message that came with the escalation, when it is short.
+  static constexpr std::size_t inline_bytes = 152;
+  using Block = BasicEntryBlock<inline_bytes>;
   using iterator = EntryIterator<Message, MessageLog>;
   bool empty() const noexcept { return block_.empty(); }
   std::size_t size() const noexcept { return block_.size(); }
@@ -224,19 +247,23 @@ class MessageLog {
   Message operator[](std::size_t position) const { return decode_at(block_.offset_of(position)); }
   Message front() const { return (*this)[0]; }
   Message back() const { return decode_at(block_.back_offset()); }
-  iterator begin() const { return {this, EntryBlock::begin_offset()}; }
+  iterator begin() const { return {this, Block::begin_offset()}; }
   iterator end() const { return {this, block_.end_offset()}; }
   Message decode_at(std::size_t offset) const;
-  const EntryBlock& block() const noexcept { return block_; }
+  const Block& block() const noexcept { return block_; }
 
  private:
-  EntryBlock block_;
+  Block block_;
 };
+extern template class BasicEntryBlock<Trail::inline_bytes>;
+extern template class BasicEntryBlock<MessageLog::inline_bytes>;
 
 // Laid out by when fields are read: the first two cache lines hold what routing, lookups and
-// outbound events touch (id, state, queue order, times); names, texts and lists follow. Dropping
-// an escalation reads the first line (its id, to unindex it) and the lines its destructor walks. 504 bytes:
-// one 512-byte allocation (a field more or a different order costs a 640-byte one).
+// outbound events touch (id, state, queue order, times); names, texts and lists follow, then the
+// message log and the trail with their inline room. Dropping an escalation reads the first line
+// (its id, to unindex it) and the lines its destructor walks, which end at the trail's header: the
+// trail's inline room (the last Trail::inline_bytes) is never read then. 896 bytes: one 896-byte
+// allocation (jemalloc and glibc size classes), the trail and first message included.
 struct Escalation {
   Id id;  // a ULID
   Symbol workspace = no_symbol;
@@ -271,14 +298,15 @@ struct Escalation {
   Symbol source = no_symbol;
   std::string conversation_id;
   std::string external_id;
-  Trail trail;  // its routing decisions, oldest first, bounded (RouterOptions::max_trail)
-  MessageLog messages;  // bounded (settings max_messages)
   std::vector<Symbol> skills;
   std::vector<AgentIndex> excluded;  // rejected or missed this escalation
   std::string reason;
   Contact contact;
   Attributes attributes;
   std::string resolution;
+  // Last, with their inline room: dropping an escalation reads their few header bytes, not the room.
+  MessageLog messages;  // bounded (settings max_messages)
+  Trail trail;  // its routing decisions, oldest first, bounded (RouterOptions::max_trail)
 };
 
 }  // namespace router::core
