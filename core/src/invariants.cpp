@@ -109,7 +109,12 @@ std::string Router::State::check_invariants() const {
     if (contact == no_index || contact != links[e].contact) return escalations[e]->id + " has lost its contact history";
     ++per_contact[contact];
   }
-  if (kept != escalation_by_id.size()) return "escalations by id name dropped ones";
+  // The foreign-id index holds kept escalations whose ids do not name their slot, and nothing else.
+  std::size_t foreign = 0;
+  for (EscalationIndex e = 0; e < escalations.size(); ++e) {
+    if (escalations[e] != nullptr && UlidGenerator::tag_of(escalations[e]->id) != e) ++foreign;
+  }
+  if (foreign != foreign_ids.size()) return "the foreign-id index names escalations that are not kept";
   // The id order lists every kept escalation once, in increasing id order.
   std::size_t listed = 0;
   for (std::size_t i = 0; i < by_creation.size(); ++i) {

@@ -193,12 +193,17 @@ std::uint64_t conversation_hash(Symbol workspace, std::string_view conversation)
 }  // namespace
 
 EscalationIndex Router::State::index_of_id(std::string_view id) const {
-  return escalation_by_id.find(hash_text(id), [&](EscalationIndex e) { return escalations[e]->id == id; });
+  const std::uint32_t slot = UlidGenerator::tag_of(id);
+  if (slot < escalations.size()) {
+    if (const Escalation* esc = escalations[slot].get(); esc != nullptr && esc->id == id) return slot;
+  }
+  if (foreign_ids.size() == 0) return no_index;
+  return foreign_ids.find(hash_text(id), [&](EscalationIndex e) { return escalations[e]->id == id; });
 }
 
-void Router::State::index_id(EscalationIndex index, std::uint64_t id_hash) {
+void Router::State::index_id(EscalationIndex index) {
   Escalation& esc = *escalations[index];
-  escalation_by_id.insert(id_hash, index);
+  if (UlidGenerator::tag_of(esc.id) != index) foreign_ids.insert(hash_text(esc.id), index);
   // Ids are made in increasing order; one that is not (never, but cheap to keep right) goes in its place.
   if (links.size() < escalations.size()) links.resize(escalations.size());
   if (by_creation.empty() || by_creation.back().first < esc.id) {
@@ -211,8 +216,10 @@ void Router::State::index_id(EscalationIndex index, std::uint64_t id_hash) {
 }
 
 void Router::State::unindex_id(EscalationIndex index) {
-  Escalation& esc = *escalations[index];
-  escalation_by_id.erase(hash_text(esc.id), [&](EscalationIndex e) { return e == index; });
+  if (foreign_ids.size() != 0) {
+    const Escalation& esc = *escalations[index];
+    if (UlidGenerator::tag_of(esc.id) != index) foreign_ids.erase(hash_text(esc.id), [&](EscalationIndex e) { return e == index; });
+  }
   by_creation[links[index].id_order].second = no_index;
   links[index].id_order = no_index;
   if (++by_creation_holes > 1024 && by_creation_holes * 2 > by_creation.size()) {
@@ -384,13 +391,12 @@ void Router::State::close(EscalationIndex index, EscalationStatus status, Outbou
 
 // The escalations that leave the retention window next are known: the oldest closed ones, closed
 // max_closed closes ago, so nothing of theirs is in the cache any more, and dropping one reads its
-// slot, its object (the destructor reads every member that owns memory), its id-index and id-order
-// entries and its contact: a dozen cache misses, each waited for in turn (measured: with a window
-// small enough to stay cached the routing benchmark is 15-18% faster). So each close asks for what
-// the next drops will read, in stages by how far ahead they are, each stage reading only what the
-// previous one brought in: three closes ahead the slot pointer and links, two ahead the object and
-// the entries the links point to, one ahead the id-index line (the id is needed to hash) and the
-// contact key's letters. Hints only: nothing changes.
+// slot, its object (the destructor reads every member that owns memory), its id-order entry and its
+// contact: a dozen cache misses, each waited for in turn (measured: with a window small enough to
+// stay cached the routing benchmark is 15-18% faster). So each close asks for what the next drops
+// will read, in stages by how far ahead they are, each stage reading only what the previous one
+// brought in: three closes ahead the slot pointer and links, two ahead the object and the entries
+// the links point to, one ahead the contact key's letters. Hints only: nothing changes.
 void Router::State::prefetch_next_drops() const {
   if (closed_order.size() < options.max_closed || closed_order.size() < 3) return;  // no drop soon
   const EscalationIndex third = closed_order[2];
@@ -406,10 +412,7 @@ void Router::State::prefetch_next_drops() const {
     if (l.contact < contacts.size()) __builtin_prefetch(&contacts[l.contact], 1);
   }
   const EscalationIndex first = closed_order[0];
-  if (const Escalation* esc = escalations[first].get()) {
-    escalation_by_id.prefetch(hash_text(esc->id));
-    if (const std::uint32_t c = links[first].contact; c < contacts.size()) __builtin_prefetch(contacts[c].key.data());
-  }
+  if (const std::uint32_t c = links[first].contact; c < contacts.size()) __builtin_prefetch(contacts[c].key.data());
 }
 
 void Router::State::upsert_agent(const AgentSpec& spec, bool from_config) {
@@ -581,7 +584,7 @@ void Router::State::on_escalation_requested(const InboundEvent& event) {
   index = take_slot(escalations, free_slots);
   escalations[index] = std::make_unique<Escalation>();
   Escalation& esc = *escalations[index];
-  esc.id = ulids.next(now);
+  esc.id = ulids.next_tagged(now, index);  // names its slot: found by id without an index
   esc.workspace = symbols.intern(event.workspace_id);
   esc.conversation_id = event.conversation_id;
   esc.source = event.source.empty() ? no_symbol : symbols.intern(event.source);
@@ -590,13 +593,11 @@ void Router::State::on_escalation_requested(const InboundEvent& event) {
   esc.reason = event.reason;
   esc.priority = event.priority.value_or(0);
   esc.language = event.language.empty() ? no_symbol : symbols.intern(event.language);
-  // The lookups ahead (its contact's slot, its id's slot) read lines of large tables that are not
-  // in the cache: asked for now, they arrive while the rest is set up.
+  // The lookup ahead (its contact's slot) reads a line of a large table that is not in the cache:
+  // asked for now, it arrives while the rest is set up.
   std::string contact = contact_key(esc);
   const std::uint64_t contact_hash = hash_text(contact);
-  const std::uint64_t id_hash = hash_text(esc.id);
   contact_by_key.prefetch(contact_hash);
-  escalation_by_id.prefetch(id_hash);
   if (event.skills) esc.skills = intern_all(symbols, *event.skills, false);
   if (event.attributes) esc.attributes = *event.attributes;
   esc.created_at = now;
@@ -604,7 +605,7 @@ void Router::State::on_escalation_requested(const InboundEvent& event) {
   if (!event.text.empty()) {
     add_message(esc, MessageRole::customer, "", event.text);
   }
-  index_id(index, id_hash);  // sizes links for this slot
+  index_id(index);  // sizes links for this slot
   index_open(index);
   links[index].contact = contact_slot(std::move(contact), contact_hash);
   ContactHistory& history = contacts[links[index].contact];

@@ -305,9 +305,12 @@ struct Router::State {
 
   std::vector<std::unique_ptr<Escalation>> escalations;  // slots; null when evicted
   std::vector<EscalationIndex> free_slots;
-  // Kept escalations by id (lookups), and in id order (listings): ids are made in increasing order,
-  // so creation appends; a dropped one leaves a hole (no_index) until the holes outnumber the rest.
-  FlatIndex escalation_by_id;
+  // Kept escalations by id: an id names its slot (UlidGenerator::next_tagged), so a lookup decodes
+  // the slot and compares that escalation's id, reading no index. Ids that do not name their slot
+  // (restored from a snapshot made before ids did) are indexed here, and only they.
+  FlatIndex foreign_ids;
+  // Kept escalations in id order (listings): ids are made in increasing order, so creation appends;
+  // a dropped one leaves a hole (no_index) until the holes outnumber the rest.
   std::vector<std::pair<Id, EscalationIndex>> by_creation;
   std::size_t by_creation_holes = 0;
   FlatIndex open_by_conversation;  // open escalations by (workspace, conversation id)
@@ -395,7 +398,7 @@ struct Router::State {
   void trim_trail(Escalation& esc);
   // The kept escalation with this id, or no_index.
   EscalationIndex index_of_id(std::string_view id) const;
-  void index_id(EscalationIndex index, std::uint64_t id_hash);  // a new escalation (the newest id)
+  void index_id(EscalationIndex index);  // a new escalation (the newest id) or a restored one
   void unindex_id(EscalationIndex index);  // before it is dropped
   void renumber_id_order();                // after by_creation moved entries: each slot's links.id_order
   void prefetch_next_drops() const;        // cache hints for the escalations leaving the window next

@@ -317,11 +317,12 @@ Result<Router> Router::restore(std::string_view bytes) {
       return invalid_argument("snapshot: escalation " + e->id + " is inconsistent");
     }
     const bool open = is_open(e->status);
-    s.escalations[i] = std::move(e);
-    if (s.index_of_id(s.escalations[i]->id) != no_index) {
-      return invalid_argument("snapshot: escalation " + s.escalations[i]->id + " appears twice");
+    if (s.index_of_id(e->id) != no_index) {  // before it is in its slot: its id may name that slot
+      return invalid_argument("snapshot: escalation " + e->id + " appears twice");
     }
-    s.escalation_by_id.insert(hash_text(s.escalations[i]->id), i);
+    s.escalations[i] = std::move(e);
+    // An id names its slot, except one made before ids did: those are indexed (foreign_ids).
+    if (UlidGenerator::tag_of(s.escalations[i]->id) != i) s.foreign_ids.insert(hash_text(s.escalations[i]->id), i);
     s.by_creation.emplace_back(s.escalations[i]->id, i);
     if (open) {
       if (s.open_index_of(s.escalations[i]->workspace, s.escalations[i]->conversation_id) != no_index) {

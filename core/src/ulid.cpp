@@ -41,6 +41,35 @@ constexpr std::array<std::uint8_t, 128> digit_values = [] {
 
 }  // namespace
 
+void UlidGenerator::start_millisecond(TimestampMs at) {
+  last_time_ = at;
+  last_.resize(0);  // its time characters are the last millisecond's
+  high_ = random() & 0xFFFF;
+  low_ = random() >> 1;  // leave room to increment within the millisecond
+}
+
+void UlidGenerator::spell(TimestampMs at, std::uint64_t high, std::uint64_t low) {
+  char* out = last_.mutable_data();
+  if (last_.size() != Id::capacity) {  // else it holds an id of this millisecond: its time is spelled
+    last_.resize(Id::capacity);
+    auto time = static_cast<std::uint64_t>(at);
+    for (int i = 9; i >= 0; --i) {
+      out[i] = alphabet[time & 31];
+      time >>= 5;
+    }
+  }
+  // 80 random bits = high (16) : low (64), written as two halves of 40 bits, 8 characters each
+  // (two independent runs of shifts, no 128-bit arithmetic).
+  std::uint64_t upper = (high & 0xFFFF) << 24 | low >> 40;
+  std::uint64_t lower = low & ((std::uint64_t{1} << 40) - 1);
+  for (int i = 7; i >= 0; --i) {
+    out[10 + i] = alphabet[upper & 31];
+    out[18 + i] = alphabet[lower & 31];
+    upper >>= 5;
+    lower >>= 5;
+  }
+}
+
 Id UlidGenerator::next(TimestampMs at) {
   if (at < 0) {
     at = 0;
@@ -63,31 +92,51 @@ Id UlidGenerator::next(TimestampMs at) {
     return last_;
   }
   if (at > last_time_) {
-    last_time_ = at;
-    high_ = random() & 0xFFFF;
-    low_ = random() >> 1;  // leave room to increment within the millisecond
+    start_millisecond(at);
   } else {
     at = last_time_;
     if (++low_ == 0) {
       high_ = (high_ + 1) & 0xFFFF;
     }
   }
-  last_.resize(26);
-  char* out = last_.mutable_data();
-  auto time = static_cast<std::uint64_t>(at);
-  for (int i = 9; i >= 0; --i) {
-    out[i] = alphabet[time & 31];
-    time >>= 5;
-  }
-  // 80 random bits = high (16) : low (64), written as 16 base32 characters.
-  std::uint64_t lo = low_;
-  std::uint64_t hi = high_;
-  for (int i = 25; i >= 10; --i) {
-    out[i] = alphabet[lo & 31];
-    lo = (lo >> 5) | ((hi & 31) << 59);
-    hi >>= 5;
-  }
+  spell(at, high_, low_);
   return last_;
+}
+
+Id UlidGenerator::next_tagged(TimestampMs at, std::uint32_t tag) {
+  if (at < 0) {
+    at = 0;
+  }
+  if (at > last_time_) {
+    start_millisecond(at);
+  } else {
+    at = last_time_;
+  }
+  // The upper 48 of the 80 bits (high_ : the top half of low_) plus one: above every id of this
+  // millisecond so far, whatever their last 32 bits. The state moves to the top of that range, so
+  // the next id (tagged or not) is above this one.
+  constexpr std::uint64_t mask48 = (std::uint64_t{1} << 48) - 1;
+  const std::uint64_t upper = ((high_ << 32 | low_ >> 32) + 1) & mask48;
+  high_ = upper >> 32;
+  low_ = (upper & 0xFFFFFFFFu) << 32 | 0xFFFFFFFFu;
+  spell(at, high_, (upper & 0xFFFFFFFFu) << 32 | tag);
+  Id id = last_;
+  // last_ spells the state, which next() increments: the same characters but for the last seven,
+  // which hold the tag's 32 bits (all ones in the state) and the 3 bits above it.
+  std::uint64_t tail = (upper & 7) << 32 | 0xFFFFFFFFu;
+  char* out = last_.mutable_data();
+  for (int i = 25; i >= 19; --i) {
+    out[i] = alphabet[tail & 31];
+    tail >>= 5;
+  }
+  return id;
+}
+
+std::uint32_t UlidGenerator::tag_of(std::string_view id) noexcept {
+  if (id.size() != Id::capacity) return no_tag;
+  std::uint64_t value = 0;
+  for (std::size_t i = 19; i < 26; ++i) value = value << 5 | digit_values[static_cast<unsigned char>(id[i]) & 127];
+  return static_cast<std::uint32_t>(value);
 }
 
 }  // namespace router::core

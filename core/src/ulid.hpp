@@ -1,9 +1,12 @@
 // Internal: deterministic ULIDs (48-bit millisecond time, 80 bits from a seeded generator).
-// Monotonic within a millisecond, so ids sort in creation order.
+// Monotonic within a millisecond, so ids sort in creation order. A tagged id carries a 32-bit tag
+// in its last 32 bits (an escalation's slot: its id says where it is kept, so finding it by id reads
+// the escalation and no index); it is still a ULID, and still above every id made before it.
 #pragma once
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "router/core/id.hpp"
 #include "router/core/time.hpp"
@@ -16,6 +19,13 @@ class UlidGenerator {
 
   Id next(TimestampMs at);
   void skip(TimestampMs at);  // advances exactly as next() would, without spelling the id
+  // An id whose last 32 bits are `tag`: the 48 bits above them are one more than the last id's,
+  // and the next id continues above it.
+  Id next_tagged(TimestampMs at, std::uint32_t tag);
+  // The tag in the last 32 bits of a 26-character id (any id: the caller checks that the id it
+  // finds there is the one asked for); no_tag for other lengths.
+  static constexpr std::uint32_t no_tag = 0xFFFFFFFFu;
+  static std::uint32_t tag_of(std::string_view id) noexcept;
 
   // For snapshots.
   std::uint64_t state() const { return state_; }
@@ -29,6 +39,9 @@ class UlidGenerator {
 
  private:
   std::uint64_t random();
+  void start_millisecond(TimestampMs at);  // a later millisecond: fresh random bits
+  // Into last_; its time characters are kept when it holds an id already (of last_time_, = at).
+  void spell(TimestampMs at, std::uint64_t high, std::uint64_t low);
 
   std::uint64_t state_;
   TimestampMs last_time_ = -1;

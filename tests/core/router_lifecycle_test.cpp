@@ -419,5 +419,69 @@ TEST(Restore, RefusesASnapshotWithADuplicateIdOrTwoOpenEscalationsOfOneConversat
       << same_conversation.error().message;
 }
 
+// Escalation ids name the slot their escalation is kept in, so a lookup by id reads no index. A
+// snapshot made before they did holds ids that name other slots (or none): restored, every one of
+// them is still found, resolved, and forgotten when it leaves the window of closed escalations.
+TEST(Restore, FindsEscalationsWhoseIdsDoNotNameTheirSlots) {
+  RouterOptions options{7};
+  options.max_closed = 1;
+  Router r(options);
+  RuleSet rules;
+  rules.queues.push_back(queue("general"));
+  rules.routes.push_back(route("default", "true", "general"));
+  ASSERT_TRUE(r.load_rules(rules).empty());
+  std::vector<std::string> ids;
+  for (const char* conversation : {"conv-0", "conv-1", "conv-2"}) {
+    InboundEvent e;
+    e.type = InboundType::escalation_requested;
+    e.workspace_id = "ws-1";
+    e.conversation_id = conversation;
+    ids.push_back(r.apply(Input{1'773'309'900'000, e}).escalation_id.str());
+  }
+  auto replace_all = [](std::string bytes, const std::string& from, const std::string& to) {
+    for (std::size_t at = bytes.find(from); at != std::string::npos; at = bytes.find(from, at + to.size())) {
+      bytes.replace(at, from.size(), to);
+    }
+    return bytes;
+  };
+  // The first two swap ids (each names the other's slot); the third names slot 999, which is empty.
+  std::string old_ids = r.snapshot();
+  old_ids = replace_all(old_ids, ids[0], std::string(26, '#'));
+  old_ids = replace_all(old_ids, ids[1], ids[0]);
+  old_ids = replace_all(old_ids, std::string(26, '#'), ids[1]);
+  const std::string third = ids[2].substr(0, 19) + "00000Z7";  // 999 in its last 32 bits
+  ASSERT_EQ(third.size(), 26u);
+  old_ids = replace_all(old_ids, ids[2], third);
+  auto restored = Router::restore(old_ids);
+  ASSERT_TRUE(restored.ok()) << restored.error().message;
+  Router& back = restored.value();
+  EXPECT_EQ(back.check_invariants(), "");
+  const std::vector<std::pair<std::string, std::string>> want = {
+      {ids[1], "conv-0"}, {ids[0], "conv-1"}, {third, "conv-2"}};
+  for (const auto& [id, conversation] : want) {
+    const Escalation* e = back.find_escalation(id);
+    ASSERT_NE(e, nullptr) << id;
+    EXPECT_EQ(e->conversation_id, conversation) << id;
+  }
+  // Resolved by those ids; the first resolved leaves the one-escalation window, and its id is gone.
+  for (const auto& [id, conversation] : want) {
+    const Outcome out = back.apply(Input{1'773'309'900'001, ResolveCommand{id, ""}});
+    ASSERT_FALSE(out.error) << id << ": " << out.error->message;
+    EXPECT_EQ(back.check_invariants(), "") << "after resolving " << id;
+  }
+  EXPECT_EQ(back.find_escalation(ids[1]), nullptr);
+  EXPECT_EQ(back.find_escalation(ids[0]), nullptr);
+  ASSERT_NE(back.find_escalation(third), nullptr);
+  // New escalations take the freed slots, with ids that name them.
+  InboundEvent e;
+  e.type = InboundType::escalation_requested;
+  e.workspace_id = "ws-1";
+  e.conversation_id = "conv-3";
+  const std::string fresh = back.apply(Input{1'773'309'900'002, e}).escalation_id.str();
+  ASSERT_NE(back.find_escalation(fresh), nullptr);
+  EXPECT_EQ(back.find_escalation(fresh)->conversation_id, "conv-3");
+  EXPECT_EQ(back.check_invariants(), "");
+}
+
 }  // namespace
 }  // namespace router::core::testing

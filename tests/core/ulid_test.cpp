@@ -96,6 +96,71 @@ TEST(Ulid, AClockThatGoesBackKeepsTheLastTimeAndCountsOn) {
   EXPECT_EQ(decode(second).low, plus_one(decode(first)).low);
 }
 
+// A tagged id (an escalation's: it names the slot the escalation is kept in) carries its tag in its
+// last 32 bits, sorts above every id made before it, and the ids after it sort above it: within one
+// millisecond, across milliseconds and across the carries of the 80 bits.
+TEST(Ulid, ATaggedIdCarriesItsTagAndTheIdsAroundItStayInCreationOrder) {
+  for (const std::uint64_t start_low : {std::uint64_t{0x0123456789ABCDEFULL}, std::uint64_t{0xFFFFFFFEFFFFFFF0ULL}}) {
+    UlidGenerator ulids(11);
+    TimestampMs at = 1'773'309'900'000;
+    ulids.next(at);
+    ulids.restore(ulids.state(), ulids.last_time(), 0x0042, start_low);
+    Id previous = ulids.next(at);
+    bool previous_tagged = false;
+    std::uint64_t mix = 99;
+    for (int i = 0; i < 20'000; ++i) {
+      mix = mix * 6364136223846793005ULL + 1442695040888963407ULL;
+      if (mix >> 60 == 0) ++at;  // now and then a new millisecond
+      Id id;
+      const bool tagged = (mix >> 40) % 3 == 0;
+      if (tagged) {
+        const auto tag = static_cast<std::uint32_t>(mix >> 20) % 5'000'000;
+        id = ulids.next_tagged(at, tag);
+        ASSERT_EQ(UlidGenerator::tag_of(id), tag) << id;
+        ASSERT_EQ(decode(id).low & 0xFFFFFFFFu, tag) << id;
+      } else {
+        id = ulids.next(at);
+      }
+      if (decode(id).time == decode(previous).time) {
+        // Within a millisecond the state counts on: after a tagged id it is the top of that id's
+        // range (its last 32 bits all ones). An id is the state plus one; a tagged id the state's
+        // upper 48 bits plus one, then its tag.
+        Decoded state = decode(previous);
+        if (previous_tagged) state.low |= 0xFFFFFFFFu;
+        if (tagged) {
+          const std::uint64_t upper = ((state.high << 32 | state.low >> 32) + 1) & 0xFFFFFFFFFFFFULL;
+          ASSERT_EQ(decode(id).high, upper >> 32) << previous << " -> " << id;
+          ASSERT_EQ(decode(id).low >> 32, upper & 0xFFFFFFFFu) << previous << " -> " << id;
+        } else {
+          const Decoded want = plus_one(state);
+          ASSERT_EQ(decode(id).high, want.high) << previous << " -> " << id;
+          ASSERT_EQ(decode(id).low, want.low) << previous << " -> " << id;
+        }
+      }
+      previous_tagged = tagged;
+      ASSERT_LT(previous, id) << "step " << i;
+      previous = id;
+    }
+  }
+  EXPECT_EQ(UlidGenerator::tag_of("01JCDQ5Z3H"), UlidGenerator::no_tag);  // not an id of 26 characters
+}
+
+// Replaying inputs quietly skips event ids instead of spelling them: with tagged ids among them,
+// the ids after are still the ones the spelling run makes.
+TEST(Ulid, SkippedIdsAroundTaggedOnesAdvanceAsSpelledOnes) {
+  UlidGenerator spelled(3);
+  UlidGenerator skipped(3);
+  const TimestampMs at = 1'773'309'900'000;
+  for (int round = 0; round < 50; ++round) {
+    EXPECT_EQ(spelled.next_tagged(at + round / 10, round), skipped.next_tagged(at + round / 10, round));
+    for (int i = 0; i < round % 4; ++i) {
+      spelled.next(at + round / 10);
+      skipped.skip(at + round / 10);
+    }
+  }
+  EXPECT_EQ(spelled.next(at + 5), skipped.next(at + 5));
+}
+
 TEST(Id, OrdersAndComparesExactlyAsItsText) {
   // Full-length ids compare by words; shorter ones by their text. Both must agree with the text.
   std::uint64_t state = 12345;
