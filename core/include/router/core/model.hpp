@@ -235,7 +235,7 @@ class Trail {
 class MessageLog {
  public:
   // Inline room: the customer's message that came with the escalation, when it is short.
-  static constexpr std::size_t inline_bytes = 152;
+  static constexpr std::size_t inline_bytes = 168;
   using Block = BasicEntryBlock<inline_bytes>;
   using iterator = EntryIterator<Message, MessageLog>;
   bool empty() const noexcept { return block_.empty(); }
@@ -265,6 +265,7 @@ extern template class BasicEntryBlock<MessageLog::inline_bytes>;
 // trail's inline room (the last Trail::inline_bytes) is never read then. 896 bytes: one 896-byte
 // allocation (jemalloc and glibc size classes), the trail and first message included.
 struct Escalation {
+  // Line 0: what a lookup by id, a close and every outbound event read.
   Id id;  // a ULID
   Symbol workspace = no_symbol;
   EscalationStatus status = EscalationStatus::queued;
@@ -273,13 +274,18 @@ struct Escalation {
   bool agent_replied = false;     // since assignment (reply_timeout)
   bool announce_pending = false;  // just (re)queued: tell the customer its position once placed
   Symbol queue = no_symbol;  // no_symbol while no route matches
-  std::int32_t route = -1;   // index of the matching route
   AgentIndex assignee = no_index;  // while offered: the agent it is offered to
   AgentIndex taken_over_by = no_index;
+  Symbol source = no_symbol;
   std::uint64_t version = 1;
+  // Line 1: the rest of an event's fields (short ids inline: Text keeps 23 characters), and routing.
+  Text conversation_id;
+  Text external_id;
+  std::int32_t route = -1;   // index of the matching route
   std::int32_t priority = 0;
   Symbol language = no_symbol;
   std::int32_t step = -1;                       // active step of its queue
+  // Line 2: queue order and times.
   std::uint32_t eligibility_class = no_index;  // while queued: its class in its queue (runtime index)
   // Queue updates sent to the customer: the last position/wait and when.
   std::int32_t sent_position = -1;
@@ -295,11 +301,8 @@ struct Escalation {
   // From an external queue (inbound escalationQueueUpdate).
   std::int32_t external_position = -1;
   std::int32_t external_wait_minutes = -1;
-  Symbol source = no_symbol;
-  std::string conversation_id;
-  std::string external_id;
-  std::vector<Symbol> skills;
   std::vector<AgentIndex> excluded;  // rejected or missed this escalation
+  std::vector<Symbol> skills;
   std::string reason;
   Contact contact;
   Attributes attributes;
