@@ -258,11 +258,12 @@ class MessageLog {
 extern template class BasicEntryBlock<Trail::inline_bytes>;
 extern template class BasicEntryBlock<MessageLog::inline_bytes>;
 
-// Laid out by when fields are read: the first two cache lines hold what routing, lookups and
-// outbound events touch (id, state, queue order, times); names, texts and lists follow, then the
-// message log and the trail with their inline room. Dropping an escalation reads the first line
-// (its id, to unindex it) and the lines its destructor walks, which end at the trail's header: the
-// trail's inline room (the last Trail::inline_bytes) is never read then. 896 bytes: one 896-byte
+// Laid out by when fields are read: line 0 holds what a lookup by id, a close and every outbound
+// event read (id, state, holder, version), line 1 the rest of an event's fields (conversation and
+// external ids, inline up to 23 characters) and routing, line 2 queue order and times; names,
+// texts and lists follow, then the message log and the trail with their inline room. Dropping an
+// escalation reads the lines its destructor walks, which end at the trail's header: the trail's
+// inline room (the last Trail::inline_bytes) is never read then. 896 bytes: one 896-byte
 // allocation (jemalloc and glibc size classes), the trail and first message included.
 struct Escalation {
   // Line 0: what a lookup by id, a close and every outbound event read.
