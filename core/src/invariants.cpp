@@ -134,6 +134,20 @@ std::string Router::State::check_invariants() const {
     ++live_contacts;
     if (per_contact[slot] == 0 || per_contact[slot] != contacts[slot].kept) return "contact history counts are off";
     if (find_contact(contacts[slot].key) != slot) return "contact " + contacts[slot].key + " is not findable";
+    // Its chain: exactly its kept escalations, newest first (ids decreasing), linked both ways.
+    std::uint32_t chained = 0;
+    std::uint32_t after = no_index;
+    for (std::uint32_t e = contacts[slot].newest; e != no_index; after = e, e = links[e].contact_prev) {
+      if (e >= escalations.size() || escalations[e] == nullptr || links[e].contact != slot) {
+        return "contact " + contacts[slot].key + " chains an escalation that is not its own";
+      }
+      if (links[e].contact_next != after) return "contact " + contacts[slot].key + "'s chain is not linked both ways";
+      if (after != no_index && !(escalations[e]->id < escalations[after]->id)) {
+        return "contact " + contacts[slot].key + "'s chain is not in creation order";
+      }
+      if (++chained > contacts[slot].kept) break;
+    }
+    if (chained != contacts[slot].kept) return "contact " + contacts[slot].key + "'s chain does not hold its escalations";
   }
   if (live_contacts != contact_by_key.size() || live_contacts != contact_count()) return "contacts are indexed twice or not at all";
   // The ready sets list exactly the agents that can take work now, under their current load and

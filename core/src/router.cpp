@@ -23,7 +23,6 @@ std::vector<Symbol> intern_all(SymbolTable& symbols, const std::vector<std::stri
   return out;
 }
 
-constexpr std::size_t max_contact_history = 20;
 
 }  // namespace
 
@@ -255,6 +254,30 @@ std::uint32_t Router::State::contact_slot(std::string key, std::uint64_t hash) {
   return slot;
 }
 
+void Router::State::link_to_contact(EscalationIndex index, std::uint32_t contact) {
+  ContactHistory& history = contacts[contact];
+  SlotLinks& l = links[index];
+  l.contact = contact;
+  l.contact_prev = history.newest;
+  l.contact_next = no_index;
+  if (history.newest != no_index) links[history.newest].contact_next = index;
+  history.newest = index;
+  ++history.kept;
+}
+
+void Router::State::unlink_from_contact(EscalationIndex index) {
+  SlotLinks& l = links[index];
+  if (l.contact_prev != no_index) links[l.contact_prev].contact_next = l.contact_next;
+  if (l.contact_next != no_index) {
+    links[l.contact_next].contact_prev = l.contact_prev;
+  } else {
+    contacts[l.contact].newest = l.contact_prev;
+  }
+  l.contact_prev = l.contact_next = no_index;
+  if (--contacts[l.contact].kept == 0) drop_contact(l.contact);
+  l.contact = no_index;
+}
+
 void Router::State::drop_contact(std::uint32_t slot) {
   contact_by_key.erase(hash_text(contacts[slot].key), [&](std::uint32_t s) { return s == slot; });
   contacts[slot] = ContactHistory{};
@@ -381,8 +404,7 @@ void Router::State::close(EscalationIndex index, EscalationStatus status, Outbou
     const EscalationIndex old = closed_order.front();
     closed_order.pop_front();
     unindex_id(old);
-    if (--contacts[links[old].contact].kept == 0) drop_contact(links[old].contact);
-    links[old].contact = no_index;
+    unlink_from_contact(old);
     escalations[old].reset();
     free_slots.push_back(old);
   }
@@ -410,6 +432,8 @@ void Router::State::prefetch_next_drops() const {
     const SlotLinks& l = links[second];
     if (l.id_order < by_creation.size()) __builtin_prefetch(&by_creation[l.id_order], 1);
     if (l.contact < contacts.size()) __builtin_prefetch(&contacts[l.contact], 1);
+    if (l.contact_prev < links.size()) __builtin_prefetch(&links[l.contact_prev], 1);
+    if (l.contact_next < links.size()) __builtin_prefetch(&links[l.contact_next], 1);
   }
   const EscalationIndex first = closed_order[0];
   if (const std::uint32_t c = links[first].contact; c < contacts.size()) __builtin_prefetch(contacts[c].key.data());
@@ -607,13 +631,7 @@ void Router::State::on_escalation_requested(const InboundEvent& event) {
   }
   index_id(index);  // sizes links for this slot
   index_open(index);
-  links[index].contact = contact_slot(std::move(contact), contact_hash);
-  ContactHistory& history = contacts[links[index].contact];
-  ++history.kept;
-  history.escalation_ids.push_back(esc.id);
-  if (history.escalation_ids.size() > max_contact_history) {
-    history.escalation_ids.erase(history.escalation_ids.begin());
-  }
+  link_to_contact(index, contact_slot(std::move(contact), contact_hash));
   ++open_count;
   out->escalation_id = esc.id;
   route(index);

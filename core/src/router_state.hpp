@@ -199,12 +199,14 @@ struct Deadline {
 
 // What the router remembers of a contact (sticky routing, previous escalations). It lives as long
 // as one of the contact's escalations is kept (open, or among the last max_closed closed ones), so
-// the contacts map is bounded by the escalations kept.
+// the contacts map is bounded by the escalations kept. Its escalations are the ones kept, chained
+// through their slots (SlotLinks::contact_prev/next) in creation order: a new one is linked at the
+// newest end, a dropped one unlinked wherever it is; no list of ids to grow, trim or copy.
 struct ContactHistory {
   std::string key;  // workspace \x1f contact id (Router::State::contact_key); empty: a free slot
   AgentIndex last_agent = no_index;
-  std::vector<Id> escalation_ids;  // most recent last, bounded
-  std::uint32_t kept = 0;          // escalations kept that belong to it (runtime; rebuilt on restore)
+  std::uint32_t newest = no_index;  // slot of its newest escalation kept
+  std::uint32_t kept = 0;           // escalations kept that belong to it (runtime; rebuilt on restore)
 };
 
 // The first entry of an id-ordered range of (id, slot) whose id is not below `id`.
@@ -325,6 +327,8 @@ struct Router::State {
   struct SlotLinks {
     std::uint32_t contact = no_index;
     std::uint32_t id_order = no_index;
+    std::uint32_t contact_prev = no_index;  // the contact's escalation kept before this one (slot)
+    std::uint32_t contact_next = no_index;  // the one kept after it
   };
   std::vector<SlotLinks> links;
   ContactHistory& history_of(EscalationIndex index) { return contacts[links[index].contact]; }
@@ -333,6 +337,8 @@ struct Router::State {
   std::uint32_t contact_slot(std::string key);  // found or added
   std::uint32_t contact_slot(std::string key, std::uint64_t hash);
   void drop_contact(std::uint32_t slot);
+  void link_to_contact(EscalationIndex index, std::uint32_t contact);  // the contact's newest
+  void unlink_from_contact(EscalationIndex index);                      // leaves its contact's chain
   std::size_t contact_count() const { return contacts.size() - free_contacts.size(); }
   std::size_t open_count = 0;
 

@@ -10,6 +10,7 @@ namespace router::core {
 namespace {
 
 constexpr std::string_view magic = "ERSNAP01";
+constexpr std::size_t contact_ids_written = 20;  // per contact: its newest escalations kept
 
 void write_decision(ByteWriter& w, const Decision& d) {
   w.i64(d.at);
@@ -212,7 +213,14 @@ std::string Router::snapshot() const {
   for (const ContactHistory* history : contacts) {
     w.str(history->key);
     w.u32(history->last_agent);
-    w.ids(history->escalation_ids);
+    // Its newest escalations kept, oldest first (at most contact_ids_written). Restore rebuilds the
+    // chain from the escalations themselves; the list is kept in the format for older readers.
+    std::vector<Id> ids;
+    for (std::uint32_t e = history->newest; e != no_index && ids.size() < contact_ids_written; e = s.links[e].contact_prev) {
+      ids.push_back(s.escalations[e]->id);
+    }
+    std::reverse(ids.begin(), ids.end());
+    w.ids(ids);
   }
 
   w.u32(static_cast<std::uint32_t>(s.queues.size()));
@@ -344,12 +352,11 @@ Result<Router> Router::restore(std::string_view bytes) {
     if (key.empty() || s.find_contact(key) != no_index) return invalid_argument("snapshot: a contact is empty or appears twice");
     ContactHistory& history = s.contacts[s.contact_slot(std::move(key))];
     history.last_agent = r.u32();
-    history.escalation_ids = r.ids();
+    r.ids();  // its escalations: the chain is rebuilt from the escalations below
   }
-  for (EscalationIndex i = 0; i < s.escalations.size(); ++i) {
-    if (s.escalations[i] == nullptr) continue;
-    s.links[i].contact = s.contact_slot(s.contact_key(*s.escalations[i]));
-    ++s.contacts[s.links[i].contact].kept;
+  // Each kept escalation joins its contact's chain, in creation (id) order.
+  for (const auto& [id, i] : s.by_creation) {
+    s.link_to_contact(i, s.contact_slot(s.contact_key(*s.escalations[i])));
   }
   for (std::uint32_t slot = 0; slot < s.contacts.size(); ++slot) {
     if (!s.contacts[slot].key.empty() && s.contacts[slot].kept == 0) s.drop_contact(slot);  // none of theirs kept

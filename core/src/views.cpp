@@ -159,10 +159,11 @@ std::vector<const Escalation*> Router::previous_escalations(const Escalation& es
   std::vector<const Escalation*> out;
   const std::uint32_t slot = state_->find_contact(state_->contact_key(escalation));
   if (slot == no_index) return out;
-  const auto& ids = state_->contacts[slot].escalation_ids;
-  for (auto id = ids.rbegin(); id != ids.rend() && out.size() < limit; ++id) {
-    if (*id == escalation.id) continue;
-    if (const Escalation* previous = find_escalation(*id)) out.push_back(previous);
+  // Its contact's escalations kept, newest first, through their chain.
+  for (std::uint32_t e = state_->contacts[slot].newest; e != no_index && out.size() < limit;
+       e = state_->links[e].contact_prev) {
+    const Escalation* previous = state_->escalations[e].get();
+    if (previous != nullptr && previous->id != escalation.id) out.push_back(previous);
   }
   return out;
 }

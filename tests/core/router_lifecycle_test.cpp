@@ -419,6 +419,67 @@ TEST(Restore, RefusesASnapshotWithADuplicateIdOrTwoOpenEscalationsOfOneConversat
       << same_conversation.error().message;
 }
 
+// A contact's previous escalations are the ones of its still kept (open, or among the last
+// max_closed closed), newest first, without the one asked about; one that leaves the window leaves
+// the list, wherever it sat in it; a snapshot restores the same list. Many escalations over time
+// keep nothing of the ones gone (no list of old ids grows with the contact's history).
+TEST(ContactHistory, PreviousEscalationsAreTheContactsKeptOnesNewestFirst) {
+  RouterOptions options{3};
+  options.max_closed = 4;
+  Router r(options);
+  RuleSet rules;
+  rules.queues.push_back(queue("general"));
+  rules.routes.push_back(route("default", "true", "general"));
+  ASSERT_TRUE(r.load_rules(rules).empty());
+  TimestampMs now = 1'773'309'900'000;
+  auto request = [&](const std::string& conversation, const std::string& contact) {
+    InboundEvent e;
+    e.type = InboundType::escalation_requested;
+    e.workspace_id = "ws-1";
+    e.conversation_id = conversation;
+    e.contact = Contact{contact, "Customer", {}};
+    return r.apply(Input{++now, e}).escalation_id.str();
+  };
+  auto resolve = [&](const std::string& id) {
+    const Outcome out = r.apply(Input{++now, ResolveCommand{id, ""}});
+    ASSERT_FALSE(out.error) << id;
+  };
+  auto previous = [&](const Router& router, const std::string& id) {
+    std::vector<std::string> ids;
+    for (const Escalation* e : router.previous_escalations(*router.find_escalation(id))) ids.push_back(e->id.str());
+    return ids;
+  };
+  using V = std::vector<std::string>;
+  // Alice: a0 (stays open), a1 and a2 closed; Bob's closes in between push Alice's out of the window.
+  const std::string a0 = request("conv-a0", "alice");
+  const std::string a1 = request("conv-a1", "alice");
+  resolve(a1);
+  const std::string a2 = request("conv-a2", "alice");
+  resolve(a2);
+  const std::string a3 = request("conv-a3", "alice");
+  EXPECT_EQ(previous(r, a3), (V{a2, a1, a0}));
+  EXPECT_EQ(previous(r, a1), (V{a3, a2, a0}));  // every other one kept, whichever is asked about
+  EXPECT_EQ(r.check_invariants(), "");
+  for (int i = 0; i < 3; ++i) resolve(request("conv-b" + std::to_string(i), "bob"));  // a1 leaves the window
+  EXPECT_EQ(r.find_escalation(a1), nullptr);
+  EXPECT_EQ(previous(r, a3), (V{a2, a0}));  // a1 left from the middle of Alice's list
+  EXPECT_EQ(r.check_invariants(), "");
+  auto restored = Router::restore(r.snapshot());
+  ASSERT_TRUE(restored.ok());
+  EXPECT_EQ(restored.value().check_invariants(), "");
+  EXPECT_EQ(previous(restored.value(), a3), (V{a2, a0}));
+  EXPECT_EQ(restored.value().snapshot(), r.snapshot());
+  // 40 more of Alice's, each resolved: only the last four closed and the open a0 and a3 stay.
+  V last;
+  for (int i = 0; i < 40; ++i) {
+    last.push_back(request("conv-x" + std::to_string(i), "alice"));
+    resolve(last.back());
+  }
+  const std::string now_open = request("conv-y", "alice");
+  EXPECT_EQ(previous(r, now_open), (V{last[39], last[38], last[37], last[36], a3, a0}));
+  EXPECT_EQ(r.check_invariants(), "");
+}
+
 // Escalation ids name the slot their escalation is kept in, so a lookup by id reads no index. A
 // snapshot made before they did holds ids that name other slots (or none): restored, every one of
 // them is still found, resolved, and forgotten when it leaves the window of closed escalations.
