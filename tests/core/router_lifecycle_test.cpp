@@ -385,30 +385,42 @@ TEST(Retention, ClosedEscalationsBeyondTheLimitAreForgottenAndTheListingSkipsThe
   EXPECT_EQ(restored.value().snapshot(), r.snapshot());
 }
 
-// A snapshot whose contents contradict themselves is refused (the daemon then falls back to the
-// previous snapshot), not loaded with one of two escalations silently unreachable.
-TEST(Restore, RefusesASnapshotWithADuplicateIdOrTwoOpenEscalationsOfOneConversation) {
-  Router r(RouterOptions{7});
+// A router with one queue "general" that every escalation goes to, and no agents.
+Router one_queue_router(RouterOptions options) {
+  Router r(options);
   RuleSet rules;
   rules.queues.push_back(queue("general"));
   rules.routes.push_back(route("default", "true", "general"));
-  ASSERT_TRUE(r.load_rules(rules).empty());
+  EXPECT_TRUE(r.load_rules(rules).empty());
+  return r;
+}
+
+InboundEvent escalation_request(const std::string& conversation, const std::string& contact = "") {
+  InboundEvent e;
+  e.type = InboundType::escalation_requested;
+  e.workspace_id = "ws-1";
+  e.conversation_id = conversation;
+  if (!contact.empty()) e.contact = Contact{contact, "Customer", {}};
+  return e;
+}
+
+std::string replace_all(std::string bytes, const std::string& from, const std::string& to) {
+  for (std::size_t at = bytes.find(from); at != std::string::npos; at = bytes.find(from, at + to.size())) {
+    bytes.replace(at, from.size(), to);
+  }
+  return bytes;
+}
+
+// A snapshot whose contents contradict themselves is refused (the daemon then falls back to the
+// previous snapshot), not loaded with one of two escalations silently unreachable.
+TEST(Restore, RefusesASnapshotWithADuplicateIdOrTwoOpenEscalationsOfOneConversation) {
+  Router r = one_queue_router(RouterOptions{7});
   std::vector<std::string> ids;
   for (const char* conversation : {"conv-1", "conv-2"}) {
-    InboundEvent e;
-    e.type = InboundType::escalation_requested;
-    e.workspace_id = "ws-1";
-    e.conversation_id = conversation;
-    ids.push_back(r.apply(Input{1'773'309'900'000, e}).escalation_id.str());
+    ids.push_back(r.apply(Input{1'773'309'900'000, escalation_request(conversation)}).escalation_id.str());
   }
   const std::string good = r.snapshot();
   ASSERT_TRUE(Router::restore(good).ok());
-  auto replace_all = [](std::string bytes, const std::string& from, const std::string& to) {
-    for (std::size_t at = bytes.find(from); at != std::string::npos; at = bytes.find(from, at + to.size())) {
-      bytes.replace(at, from.size(), to);
-    }
-    return bytes;
-  };
   ASSERT_EQ(ids[0].size(), ids[1].size());
   const auto same_id = Router::restore(replace_all(good, ids[1], ids[0]));
   ASSERT_FALSE(same_id.ok());
@@ -426,19 +438,10 @@ TEST(Restore, RefusesASnapshotWithADuplicateIdOrTwoOpenEscalationsOfOneConversat
 TEST(ContactHistory, PreviousEscalationsAreTheContactsKeptOnesNewestFirst) {
   RouterOptions options{3};
   options.max_closed = 4;
-  Router r(options);
-  RuleSet rules;
-  rules.queues.push_back(queue("general"));
-  rules.routes.push_back(route("default", "true", "general"));
-  ASSERT_TRUE(r.load_rules(rules).empty());
+  Router r = one_queue_router(options);
   TimestampMs now = 1'773'309'900'000;
   auto request = [&](const std::string& conversation, const std::string& contact) {
-    InboundEvent e;
-    e.type = InboundType::escalation_requested;
-    e.workspace_id = "ws-1";
-    e.conversation_id = conversation;
-    e.contact = Contact{contact, "Customer", {}};
-    return r.apply(Input{++now, e}).escalation_id.str();
+    return r.apply(Input{++now, escalation_request(conversation, contact)}).escalation_id.str();
   };
   auto resolve = [&](const std::string& id) {
     const Outcome out = r.apply(Input{++now, ResolveCommand{id, ""}});
@@ -486,25 +489,11 @@ TEST(ContactHistory, PreviousEscalationsAreTheContactsKeptOnesNewestFirst) {
 TEST(Restore, FindsEscalationsWhoseIdsDoNotNameTheirSlots) {
   RouterOptions options{7};
   options.max_closed = 1;
-  Router r(options);
-  RuleSet rules;
-  rules.queues.push_back(queue("general"));
-  rules.routes.push_back(route("default", "true", "general"));
-  ASSERT_TRUE(r.load_rules(rules).empty());
+  Router r = one_queue_router(options);
   std::vector<std::string> ids;
   for (const char* conversation : {"conv-0", "conv-1", "conv-2"}) {
-    InboundEvent e;
-    e.type = InboundType::escalation_requested;
-    e.workspace_id = "ws-1";
-    e.conversation_id = conversation;
-    ids.push_back(r.apply(Input{1'773'309'900'000, e}).escalation_id.str());
+    ids.push_back(r.apply(Input{1'773'309'900'000, escalation_request(conversation)}).escalation_id.str());
   }
-  auto replace_all = [](std::string bytes, const std::string& from, const std::string& to) {
-    for (std::size_t at = bytes.find(from); at != std::string::npos; at = bytes.find(from, at + to.size())) {
-      bytes.replace(at, from.size(), to);
-    }
-    return bytes;
-  };
   // The first two swap ids (each names the other's slot); the third names slot 999, which is empty.
   std::string old_ids = r.snapshot();
   old_ids = replace_all(old_ids, ids[0], std::string(26, '#'));
@@ -534,11 +523,7 @@ TEST(Restore, FindsEscalationsWhoseIdsDoNotNameTheirSlots) {
   EXPECT_EQ(back.find_escalation(ids[0]), nullptr);
   ASSERT_NE(back.find_escalation(third), nullptr);
   // New escalations take the freed slots, with ids that name them.
-  InboundEvent e;
-  e.type = InboundType::escalation_requested;
-  e.workspace_id = "ws-1";
-  e.conversation_id = "conv-3";
-  const std::string fresh = back.apply(Input{1'773'309'900'002, e}).escalation_id.str();
+  const std::string fresh = back.apply(Input{1'773'309'900'002, escalation_request("conv-3")}).escalation_id.str();
   ASSERT_NE(back.find_escalation(fresh), nullptr);
   EXPECT_EQ(back.find_escalation(fresh)->conversation_id, "conv-3");
   EXPECT_EQ(back.check_invariants(), "");
