@@ -201,8 +201,8 @@ EscalationIndex Router::State::index_of_id(std::string_view id) const {
 }
 
 void Router::State::index_id(EscalationIndex index) {
+  // Its id was made naming its slot (next_tagged): nothing to index by id (the invariants check it).
   Escalation& esc = *escalations[index];
-  if (UlidGenerator::tag_of(esc.id) != index) foreign_ids.insert(hash_text(esc.id), index);
   // Ids are made in increasing order; one that is not (never, but cheap to keep right) goes in its place.
   if (links.size() < escalations.size()) links.resize(escalations.size());
   if (by_creation.empty() || by_creation.back().first < esc.id) {

@@ -404,7 +404,7 @@ struct Router::State {
   void trim_trail(Escalation& esc);
   // The kept escalation with this id, or no_index.
   EscalationIndex index_of_id(std::string_view id) const;
-  void index_id(EscalationIndex index);  // a new escalation (the newest id) or a restored one
+  void index_id(EscalationIndex index);  // a new escalation: the newest id, naming its slot
   void unindex_id(EscalationIndex index);  // before it is dropped
   void renumber_id_order();                // after by_creation moved entries: each slot's links.id_order
   void prefetch_next_drops() const;        // cache hints for the escalations leaving the window next

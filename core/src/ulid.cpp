@@ -21,9 +21,7 @@ void UlidGenerator::skip(TimestampMs at) {
       high_ = (high_ + 1) & 0xFFFF;
     }
   } else {
-    last_time_ = at;
-    high_ = random() & 0xFFFF;
-    low_ = random() >> 1;
+    start_millisecond(at);
   }
   last_.resize(0);  // the next id is spelled afresh
 }
