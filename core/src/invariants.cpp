@@ -18,7 +18,7 @@ std::string Router::State::check_invariants() const {
       return "agent " + agent.id + " over capacity " + std::to_string(agent.load) + "/" + std::to_string(agent.capacity);
     }
     for (EscalationIndex e : agent.held) {
-      const Escalation* esc = escalations[e].get();
+      const Escalation* esc = escalations[e];
       if (esc == nullptr || !holds_agent(esc->status) || esc->assignee != a) {
         return "agent " + agent.id + " holds an escalation that is not held by it";
       }
@@ -38,7 +38,7 @@ std::string Router::State::check_invariants() const {
     std::size_t rank = 0;
     for (const auto& [key, e] : queues[q].waiting) {
       if (queues[q].waiting.rank(key) != rank++) return "a queue's line ranks an escalation wrongly";
-      const Escalation* esc = escalations[e].get();
+      const Escalation* esc = escalations[e];
       if (esc == nullptr || esc->status != EscalationStatus::queued) {
         return "queue holds a non-queued escalation";
       }
@@ -84,7 +84,7 @@ std::string Router::State::check_invariants() const {
   }
   std::size_t open = 0;
   for (EscalationIndex e = 0; e < escalations.size(); ++e) {
-    const Escalation* esc = escalations[e].get();
+    const Escalation* esc = escalations[e];
     if (esc == nullptr) continue;
     const int count = places.count(e) != 0 ? places.at(e) : 0;
     if (is_open(esc->status)) {

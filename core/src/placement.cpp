@@ -255,7 +255,7 @@ void Router::State::waiting_insert(std::uint32_t queue, EscalationIndex index) {
 
 // The next head of a class is the next escalation an agent of it pulls: its lines are asked for now.
 void Router::State::prefetch_escalation(EscalationIndex index) const {
-  const char* bytes = reinterpret_cast<const char*>(escalations[index].get());
+  const char* bytes = static_cast<const char*>(escalations.address(index));
   for (std::size_t line = 0; line < sizeof(Escalation); line += 64) __builtin_prefetch(bytes + line);
 }
 

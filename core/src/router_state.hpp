@@ -16,6 +16,7 @@
 #include "router/core/expr.hpp"
 #include "router/core/router.hpp"
 #include "router/core/flat_index.hpp"
+#include "escalation_slots.hpp"
 #include "ordered_run.hpp"
 #include "ulid.hpp"
 
@@ -217,8 +218,8 @@ It lower_bound_by_id(It first, It last, std::string_view id) {
 
 // A slot for a new entry of `slots`: a freed one if there is one (the caller resets it), else a
 // new default-constructed one at the end.
-template <typename T>
-std::uint32_t take_slot(std::vector<T>& slots, std::vector<std::uint32_t>& free) {
+template <typename Slots>
+std::uint32_t take_slot(Slots& slots, std::vector<std::uint32_t>& free) {
   if (free.empty()) {
     slots.emplace_back();
     return static_cast<std::uint32_t>(slots.size() - 1);
@@ -305,7 +306,7 @@ struct Router::State {
     return ws < workspace_agents.size() ? &workspace_agents[ws] : nullptr;
   }
 
-  std::vector<std::unique_ptr<Escalation>> escalations;  // slots; null when evicted
+  EscalationSlots escalations;  // by slot; null when empty (dropped from the window, or never used)
   std::vector<EscalationIndex> free_slots;
   // Kept escalations by id: an id names its slot (UlidGenerator::next_tagged), so a lookup decodes
   // the slot and compares that escalation's id, reading no index. Ids that do not name their slot
@@ -387,7 +388,7 @@ struct Router::State {
   void command(const InboundEvent& e) { on_inbound(e); }
 
   // --- helpers
-  Escalation* escalation(EscalationIndex index) { return escalations[index].get(); }
+  Escalation* escalation(EscalationIndex index) { return escalations[index]; }
   Escalation* open_escalation_for(std::string_view workspace, std::string_view conversation, EscalationIndex& index);
   Escalation* escalation_for_command(const std::string& id, EscalationIndex& index);
   AgentIndex agent_for_command(const std::string& id, const char* field);

@@ -195,7 +195,8 @@ std::string Router::snapshot() const {
   }
 
   w.u32(static_cast<std::uint32_t>(s.escalations.size()));
-  for (const auto& e : s.escalations) {
+  for (EscalationIndex i = 0; i < s.escalations.size(); ++i) {
+    const Escalation* e = s.escalations[i];
     w.b(e != nullptr);
     if (e) write_escalation(w, *e);
   }
@@ -318,8 +319,9 @@ Result<Router> Router::restore(std::string_view bytes) {
   s.escalations.resize(slots);
   for (EscalationIndex i = 0; i < slots && r.ok(); ++i) {
     if (!r.b()) continue;
-    auto e = std::make_unique<Escalation>();
-    read_escalation(r, *e);
+    Escalation read;
+    read_escalation(r, read);
+    const Escalation* e = &read;
     if (!valid_symbol(e->workspace) || !valid_symbol(e->queue) ||
         (e->assignee != no_index && e->assignee >= agent_count)) {
       return invalid_argument("snapshot: escalation " + e->id + " is inconsistent");
@@ -328,7 +330,7 @@ Result<Router> Router::restore(std::string_view bytes) {
     if (s.index_of_id(e->id) != no_index) {  // before it is in its slot: its id may name that slot
       return invalid_argument("snapshot: escalation " + e->id + " appears twice");
     }
-    s.escalations[i] = std::move(e);
+    s.escalations.emplace(i, std::move(read));
     // An id names its slot, except one made before ids did: those are indexed (foreign_ids).
     if (UlidGenerator::tag_of(s.escalations[i]->id) != i) s.foreign_ids.insert(hash_text(s.escalations[i]->id), i);
     s.by_creation.emplace_back(s.escalations[i]->id, i);
@@ -403,7 +405,7 @@ Result<Router> Router::restore(std::string_view bytes) {
     s.index_agent(i);
   }
   for (EscalationIndex i = 0; i < s.escalations.size(); ++i) {
-    const Escalation* e = s.escalations[i].get();
+    const Escalation* e = s.escalations[i];
     if (e != nullptr && e->status == EscalationStatus::queued) {
       const std::uint32_t qi = s.find_queue(e->workspace, e->queue);
       if (qi == no_index) return invalid_argument("snapshot: queued escalation without its queue");

@@ -53,14 +53,14 @@ void write_time_or_null(JsonWriter& w, std::string_view key, TimestampMs at) {
 
 const Escalation* Router::find_escalation(std::string_view id) const {
   const EscalationIndex index = state_->index_of_id(id);
-  return index == no_index ? nullptr : state_->escalations[index].get();
+  return index == no_index ? nullptr : state_->escalations[index];
 }
 
 const Escalation* Router::find_open_escalation(std::string_view workspace_id, std::string_view conversation_id) const {
   const Symbol ws = state_->symbols.find(workspace_id);
   if (ws == no_symbol) return nullptr;
   const EscalationIndex index = state_->open_index_of(ws, conversation_id);
-  return index == no_index ? nullptr : state_->escalations[index].get();
+  return index == no_index ? nullptr : state_->escalations[index];
 }
 
 const Agent* Router::find_agent(std::string_view id) const {
@@ -162,7 +162,7 @@ std::vector<const Escalation*> Router::previous_escalations(const Escalation& es
   // Its contact's escalations kept, newest first, through their chain.
   for (std::uint32_t e = state_->contacts[slot].newest; e != no_index && out.size() < limit;
        e = state_->links[e].contact_prev) {
-    const Escalation* previous = state_->escalations[e].get();
+    const Escalation* previous = state_->escalations[e];
     if (previous != nullptr && previous->id != escalation.id) out.push_back(previous);
   }
   return out;
