@@ -5,6 +5,7 @@
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <span>
 #include <vector>
 
 #include "router/core/model.hpp"
@@ -33,7 +34,7 @@ class ByteWriter {
     u32(static_cast<std::uint32_t>(v.size()));
     for (const auto& s : v) str(s);
   }
-  void syms(const std::vector<Symbol>& v) {
+  void syms(std::span<const Symbol> v) {
     u32(static_cast<std::uint32_t>(v.size()));
     for (Symbol s : v) u32(s);
   }

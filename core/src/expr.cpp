@@ -607,7 +607,7 @@ Value boolean_value(bool b) {
   return v;
 }
 
-Value symbol_list(const std::vector<Symbol>& list) {
+Value symbol_list(std::span<const Symbol> list) {
   Value v;
   v.kind = Value::Kind::symbol_list;
   v.symbols = list.data();
@@ -738,15 +738,16 @@ class ExpressionEvaluator {
       }
     }
     if (unknown_side) return unknown();
-    const std::vector<Symbol>* list = nullptr;
+    std::span<const Symbol> list;
+    bool have_list = false;
     switch (list_field) {
-      case Field::esc_skills: list = c_.escalation ? &c_.escalation->skills : nullptr; break;
-      case Field::agent_skills: list = c_.agent ? &c_.agent->skills : nullptr; break;
-      case Field::agent_languages: list = c_.agent ? &c_.agent->languages : nullptr; break;
+      case Field::esc_skills: if ((have_list = c_.escalation != nullptr)) list = c_.escalation->skills; break;
+      case Field::agent_skills: if ((have_list = c_.agent != nullptr)) list = c_.agent->skills; break;
+      case Field::agent_languages: if ((have_list = c_.agent != nullptr)) list = c_.agent->languages; break;
       default: break;
     }
     Value out = boolean_value(false);
-    if (symbol != no_symbol && list != nullptr) out.boolean = std::find(list->begin(), list->end(), symbol) != list->end();
+    if (symbol != no_symbol && have_list) out.boolean = std::find(list.begin(), list.end(), symbol) != list.end();
     return out;
   }
 

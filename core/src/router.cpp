@@ -23,6 +23,17 @@ std::vector<Symbol> intern_all(SymbolTable& symbols, const std::vector<std::stri
   return out;
 }
 
+// An escalation's skills, interned into its own list (no list built on the heap on the way).
+void intern_into(SymbolList& out, SymbolTable& symbols, const std::vector<std::string>& names) {
+  std::array<Symbol, SymbolList::inline_count> few;
+  if (names.size() > few.size()) {
+    out = intern_all(symbols, names, false);
+    return;
+  }
+  for (std::size_t i = 0; i < names.size(); ++i) few[i] = symbols.intern(names[i]);
+  out.assign(few.data(), names.size());
+}
+
 
 }  // namespace
 
@@ -587,7 +598,7 @@ void Router::State::on_escalation_requested(const InboundEvent& event) {
       dequeue(index);
     }
     if (event.priority) esc->priority = *event.priority;
-    if (event.skills) esc->skills = intern_all(symbols, *event.skills, false);
+    if (event.skills) intern_into(esc->skills, symbols, *event.skills);
     if (event.attributes) esc->attributes = *event.attributes;
     if (!event.language.empty()) esc->language = symbols.intern(event.language);
     if (!event.reason.empty()) esc->reason = event.reason;
@@ -618,7 +629,7 @@ void Router::State::on_escalation_requested(const InboundEvent& event) {
   std::string contact = contact_key(esc);
   const std::uint64_t contact_hash = hash_text(contact);
   contact_by_key.prefetch(contact_hash);
-  if (event.skills) esc.skills = intern_all(symbols, *event.skills, false);
+  if (event.skills) intern_into(esc.skills, symbols, *event.skills);
   if (event.attributes) esc.attributes = *event.attributes;
   esc.created_at = now;
   esc.queued_at = now;

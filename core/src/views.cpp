@@ -34,7 +34,7 @@ void write_attributes(JsonWriter& w, const Attributes& attributes) {
   w.end_object();
 }
 
-void write_symbols(JsonWriter& w, const SymbolTable& symbols, const std::vector<Symbol>& list) {
+void write_symbols(JsonWriter& w, const SymbolTable& symbols, std::span<const Symbol> list) {
   w.begin_array();
   for (Symbol s : list) w.value(symbols.name(s));
   w.end_array();

@@ -249,17 +249,17 @@ TEST_F(ExpressionTest, NameInNamesMatchesItsDefinitionEverywhere) {
                                    {"escalation.source", no_symbol, true}};
   struct List {
     std::string text;
-    const std::vector<Symbol>* value;
+    std::span<const Symbol> value;
     bool escalation_side;
   };
-  const std::vector<List> lists = {{"escalation.skills", &escalation.skills, true},
-                                   {"agent.skills", &agent.skills, false},
-                                   {"agent.languages", &agent.languages, false}};
+  const std::vector<List> lists = {{"escalation.skills", escalation.skills, true},
+                                   {"agent.skills", agent.skills, false},
+                                   {"agent.languages", agent.languages, false}};
   int matches = 0;
   for (const Name& name : names) {
     for (const List& list : lists) {
       bool want = false;
-      for (Symbol s : *list.value) want = want || (name.value != no_symbol && s == name.value);
+      for (Symbol s : list.value) want = want || (name.value != no_symbol && s == name.value);
       for (const std::string& text : {name.text + " in " + list.text, list.text + " contains " + name.text}) {
         auto compiled = Expression::compile(text, ExpressionScope::escalation_and_agent, symbols);
         ASSERT_TRUE(compiled.ok()) << text;

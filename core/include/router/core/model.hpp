@@ -12,6 +12,7 @@
 
 #include "router/core/id.hpp"
 #include "router/core/rules.hpp"
+#include "router/core/symbol_list.hpp"
 #include "router/core/symbols.hpp"
 #include "router/core/text.hpp"
 #include "router/core/time.hpp"
@@ -303,7 +304,7 @@ struct Escalation {
   std::int32_t external_position = -1;
   std::int32_t external_wait_minutes = -1;
   std::vector<AgentIndex> excluded;  // rejected or missed this escalation
-  std::vector<Symbol> skills;
+  SymbolList skills;  // inside the escalation up to four
   std::string reason;
   Contact contact;
   Attributes attributes;
