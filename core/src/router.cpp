@@ -205,6 +205,11 @@ std::uint64_t conversation_hash(Symbol workspace, std::string_view conversation)
 EscalationIndex Router::State::index_of_id(std::string_view id) const {
   const std::uint32_t slot = UlidGenerator::tag_of(id);
   if (slot < escalations.size()) {
+    // Whoever finds an escalation by id reads on (a close, an event): its next two lines are asked
+    // for now, so they arrive with the first (the id compared below) instead of after it.
+    const char* bytes = static_cast<const char*>(escalations.address(slot));
+    __builtin_prefetch(bytes + 64);
+    __builtin_prefetch(bytes + 128);
     if (const Escalation* esc = escalations[slot]; esc != nullptr && esc->id == id) return slot;
   }
   if (foreign_ids.size() == 0) return no_index;
@@ -388,6 +393,8 @@ void Router::State::trim_trail(Escalation& esc) {
 }
 
 void Router::State::close(EscalationIndex index, EscalationStatus status, OutboundType type, const std::string& why) {
+  const bool drops = closed_order.size() >= options.max_closed && closed_order.size() > 0;
+  if (drops) prefetch_drop(closed_order[0]);  // this close drops the oldest: asked for now, it arrives meanwhile
   Escalation& esc = *escalation(index);
   if (esc.status == EscalationStatus::queued) {
     dequeue(index);
@@ -410,6 +417,7 @@ void Router::State::close(EscalationIndex index, EscalationStatus status, Outbou
     e.agent_name = agents[holder].name;
     e.agent_avatar = agents[holder].avatar;
   }
+  if (drops) prefetch_drop_links(closed_order[0]);
   closed_order.push_back(index);
   while (closed_order.size() > options.max_closed) {
     const EscalationIndex old = closed_order.front();
@@ -419,32 +427,29 @@ void Router::State::close(EscalationIndex index, EscalationStatus status, Outbou
     escalations.reset(old);
     free_slots.push_back(old);
   }
-  prefetch_next_drops();
 }
 
-// The escalations that leave the retention window next are known: the oldest closed ones, closed
-// max_closed closes ago, so nothing of theirs is in the cache any more, and dropping one reads its
+// The escalation a close drops from the retention window is known when the close starts: the oldest
+// closed one, closed max_closed closes ago, so nothing of it is in the cache. Dropping it reads its
 // object (the destructor reads every member that owns memory), its links, its id-order entry and its
-// contact: a dozen cache misses, each waited for in turn (measured: with a window small enough to
-// stay cached the routing benchmark is 15-18% faster). So each close asks for what the next drops
-// will read, in stages by how far ahead they are, each stage reading only what the previous one
-// brought in: three closes ahead the links, two ahead the object (its slot gives its address) and
-// the entries the links point to, one ahead the contact key's letters. Hints only: nothing changes.
-void Router::State::prefetch_next_drops() const {
-  if (closed_order.size() < options.max_closed || closed_order.size() < 3) return;  // no drop soon
-  const EscalationIndex third = closed_order[2];
-  __builtin_prefetch(&links[third]);
-  const EscalationIndex second = closed_order[1];
-  // Up to the trail's header: its inline room is not read by the destructor.
-  const char* bytes = static_cast<const char*>(escalations.address(second));
-  for (std::size_t line = 0; line < sizeof(Escalation) - Trail::inline_bytes; line += 64) __builtin_prefetch(bytes + line);
-  const SlotLinks& l = links[second];
+// contact, and the arrival that follows builds the next escalation in its slot, writing every line.
+// So the close asks for the object's lines and links as it starts, and for what the links point to
+// once they are in, a few hundred nanoseconds before the drop reads them. Asked for earlier (one to
+// three closes ahead, as the fifth to seventh rounds did), the lines were gone again by the time
+// the drop came, measured in-process (see BENCHMARKS.md): this VM's L2 does not keep them for a
+// few microseconds. Hints only: nothing changes.
+void Router::State::prefetch_drop(EscalationIndex index) const {
+  const char* bytes = static_cast<const char*>(escalations.address(index));
+  for (std::size_t line = 0; line < sizeof(Escalation); line += 64) __builtin_prefetch(bytes + line);
+  __builtin_prefetch(&links[index]);
+}
+
+void Router::State::prefetch_drop_links(EscalationIndex index) const {
+  const SlotLinks& l = links[index];
   if (l.id_order < by_creation.size()) __builtin_prefetch(&by_creation[l.id_order], 1);
   if (l.contact < contacts.size()) __builtin_prefetch(&contacts[l.contact], 1);
   if (l.contact_prev < links.size()) __builtin_prefetch(&links[l.contact_prev], 1);
   if (l.contact_next < links.size()) __builtin_prefetch(&links[l.contact_next], 1);
-  const EscalationIndex first = closed_order[0];
-  if (const std::uint32_t c = links[first].contact; c < contacts.size()) __builtin_prefetch(contacts[c].key.data());
 }
 
 void Router::State::upsert_agent(const AgentSpec& spec, bool from_config) {

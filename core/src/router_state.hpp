@@ -408,7 +408,8 @@ struct Router::State {
   void index_id(EscalationIndex index);  // a new escalation: the newest id, naming its slot
   void unindex_id(EscalationIndex index);  // before it is dropped
   void renumber_id_order();                // after by_creation moved entries: each slot's links.id_order
-  void prefetch_next_drops() const;        // cache hints for the escalations leaving the window next
+  void prefetch_drop(EscalationIndex index) const;        // cache hints for the escalation a close drops:
+  void prefetch_drop_links(EscalationIndex index) const;  // its object and links, then what the links name
   // The open escalation of a conversation, or no_index.
   EscalationIndex open_index_of(Symbol workspace, std::string_view conversation) const;
   void index_open(EscalationIndex index);
