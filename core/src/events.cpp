@@ -110,13 +110,13 @@ OutboundEvent& Router::State::emit(OutboundType type, const Escalation* esc) {
   e.at = now;
   if (esc != nullptr) {
     // Assigned in place (the fields are empty, short names fit their inline buffers): no temporaries.
-    e.workspace_id.assign(symbols.name(esc->workspace));
+    e.workspace_id.assign(symbols.text(esc->workspace));
     e.escalation_id = esc->id;
     e.conversation_id.assign(esc->conversation_id);
-    if (esc->source != no_symbol) e.source.assign(symbols.name(esc->source));
+    if (esc->source != no_symbol) e.source.assign(symbols.text(esc->source));
     if (!esc->external_id.empty()) e.external_id.assign(esc->external_id);
-    e.queue.assign(symbols.name(esc->queue));
-    e.status.assign(escalation_status_name(esc->status));
+    e.queue.assign(symbols.text(esc->queue));
+    e.status.assign(escalation_status_text(esc->status));
     e.version = esc->version;
     e.ai_enabled = esc->ai_enabled;
     const AgentIndex holder = esc->taken_over_by != no_index ? esc->taken_over_by : esc->assignee;

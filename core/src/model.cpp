@@ -408,6 +408,16 @@ const char* escalation_status_name(EscalationStatus status) noexcept {
   return "queued";
 }
 
+const Text& escalation_status_text(EscalationStatus status) noexcept {
+  static const std::array<Text, 8> texts = [] {
+    std::array<Text, 8> out;
+    for (std::size_t i = 0; i < out.size(); ++i) out[i].assign(escalation_status_name(static_cast<EscalationStatus>(i)));
+    return out;
+  }();
+  const auto i = static_cast<std::size_t>(status);
+  return i < texts.size() ? texts[i] : texts[0];
+}
+
 std::optional<EscalationStatus> parse_escalation_status(std::string_view text) noexcept {
   for (auto s : {EscalationStatus::queued, EscalationStatus::offered, EscalationStatus::assigned,
                  EscalationStatus::taken_over, EscalationStatus::released, EscalationStatus::resolved,

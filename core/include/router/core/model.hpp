@@ -25,6 +25,7 @@ inline constexpr std::uint32_t no_index = 0xFFFFFFFFu;
 
 enum class EscalationStatus : std::uint8_t { queued, offered, assigned, taken_over, released, resolved, failed, cancelled };
 const char* escalation_status_name(EscalationStatus status) noexcept;
+const Text& escalation_status_text(EscalationStatus status) noexcept;  // the same, as a Text (for events)
 std::optional<EscalationStatus> parse_escalation_status(std::string_view text) noexcept;
 inline bool is_open(EscalationStatus s) noexcept { return s <= EscalationStatus::taken_over; }
 // Holding an agent's capacity: offered (reserved), assigned, taken over.

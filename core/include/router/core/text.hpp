@@ -29,7 +29,7 @@ class Text {
     other.small_.size = 0;
   }
   Text& operator=(const Text& other) {
-    if (this != &other) assign(other.view());
+    assign(other);
     return *this;
   }
   Text& operator=(Text&& other) noexcept {
@@ -63,6 +63,15 @@ class Text {
     heap_.data = data;
     heap_.size = text.size();
     small_.size = heap_tag;
+  }
+  // Another Text's letters: when both are inline, the whole 24 bytes at once (no length to test).
+  void assign(const Text& other) {
+    if (this == &other) return;
+    if (!other.on_heap() && !on_heap()) {
+      std::memcpy(static_cast<void*>(this), &other, sizeof *this);
+      return;
+    }
+    assign(other.view());
   }
   void clear() noexcept {
     release();
