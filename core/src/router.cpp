@@ -396,6 +396,11 @@ void Router::State::close(EscalationIndex index, EscalationStatus status, Outbou
   const bool drops = closed_order.size() >= options.max_closed && closed_order.size() > 0;
   if (drops) prefetch_drop(closed_order[0]);  // this close drops the oldest: asked for now, it arrives meanwhile
   Escalation& esc = *escalation(index);
+  if (esc.assignee != no_index) {  // the agent it frees: read next (release), and by the pull after
+    const char* a = reinterpret_cast<const char*>(&agents[esc.assignee]);
+    for (std::size_t line = 0; line < sizeof(Agent); line += 64) __builtin_prefetch(a + line);
+    __builtin_prefetch(&agent_index[esc.assignee]);
+  }
   if (esc.status == EscalationStatus::queued) {
     dequeue(index);
   }
