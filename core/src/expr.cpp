@@ -738,16 +738,15 @@ class ExpressionEvaluator {
       }
     }
     if (unknown_side) return unknown();
-    std::span<const Symbol> list;
-    bool have_list = false;
+    std::optional<std::span<const Symbol>> list;  // none when its side is not given
     switch (list_field) {
-      case Field::esc_skills: if ((have_list = c_.escalation != nullptr)) list = c_.escalation->skills; break;
-      case Field::agent_skills: if ((have_list = c_.agent != nullptr)) list = c_.agent->skills; break;
-      case Field::agent_languages: if ((have_list = c_.agent != nullptr)) list = c_.agent->languages; break;
+      case Field::esc_skills: if (c_.escalation != nullptr) list = std::span<const Symbol>(c_.escalation->skills); break;
+      case Field::agent_skills: if (c_.agent != nullptr) list = std::span<const Symbol>(c_.agent->skills); break;
+      case Field::agent_languages: if (c_.agent != nullptr) list = std::span<const Symbol>(c_.agent->languages); break;
       default: break;
     }
     Value out = boolean_value(false);
-    if (symbol != no_symbol && have_list) out.boolean = std::find(list.begin(), list.end(), symbol) != list.end();
+    if (symbol != no_symbol && list) out.boolean = std::find(list->begin(), list->end(), symbol) != list->end();
     return out;
   }
 

@@ -321,14 +321,13 @@ Result<Router> Router::restore(std::string_view bytes) {
     if (!r.b()) continue;
     Escalation read;
     read_escalation(r, read);
-    const Escalation* e = &read;
-    if (!valid_symbol(e->workspace) || !valid_symbol(e->queue) ||
-        (e->assignee != no_index && e->assignee >= agent_count)) {
-      return invalid_argument("snapshot: escalation " + e->id + " is inconsistent");
+    if (!valid_symbol(read.workspace) || !valid_symbol(read.queue) ||
+        (read.assignee != no_index && read.assignee >= agent_count)) {
+      return invalid_argument("snapshot: escalation " + read.id + " is inconsistent");
     }
-    const bool open = is_open(e->status);
-    if (s.index_of_id(e->id) != no_index) {  // before it is in its slot: its id may name that slot
-      return invalid_argument("snapshot: escalation " + e->id + " appears twice");
+    const bool open = is_open(read.status);
+    if (s.index_of_id(read.id) != no_index) {  // before it is in its slot: its id may name that slot
+      return invalid_argument("snapshot: escalation " + read.id + " appears twice");
     }
     s.escalations.emplace(i, std::move(read));
     // An id names its slot, except one made before ids did: those are indexed (foreign_ids).
