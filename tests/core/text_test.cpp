@@ -91,6 +91,26 @@ TEST(Text, BehavesLikeAStringUnderRandomAssignmentsCopiesAndMoves) {
   for (std::size_t i = 0; i < texts.size(); ++i) expect_same(texts[i], want[i]);
 }
 
+TEST(Text, DiffersFromATextOfTheSameLengthThatDiffersInAnyOneByte) {
+  // Every length on both sides of the inline limit, every position changed: the pieces an inline
+  // text is compared in cover every byte.
+  for (std::size_t n = 0; n <= Text::inline_capacity + 9; ++n) {
+    std::string base(n, 'x');
+    for (std::size_t i = 0; i < n; ++i) base[i] = static_cast<char>('a' + i % 26);
+    const Text text(base);
+    EXPECT_TRUE(text == base) << n;
+    EXPECT_TRUE(text == Text(base)) << n;
+    EXPECT_FALSE(text == base + "z") << n;
+    if (n > 0) EXPECT_FALSE(text == std::string_view(base).substr(1)) << n;
+    for (std::size_t i = 0; i < n; ++i) {
+      std::string other = base;
+      other[i] = '#';
+      EXPECT_FALSE(text == other) << "length " << n << ", byte " << i;
+      EXPECT_FALSE(text == Text(other)) << "length " << n << ", byte " << i;
+    }
+  }
+}
+
 TEST(Text, JoinsWithStrings) {
   const Text id("agent-7");
   EXPECT_EQ("agent " + id, "agent agent-7");

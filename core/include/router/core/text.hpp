@@ -86,10 +86,15 @@ class Text {
   operator std::string_view() const noexcept { return view(); }  // NOLINT(google-explicit-constructor): reads as text
   operator std::string() const { return str(); }                 // NOLINT(google-explicit-constructor)
 
-  friend bool operator==(const Text& a, const Text& b) noexcept { return a.view() == b.view(); }
-  friend bool operator==(const Text& a, std::string_view b) noexcept { return a.view() == b; }
-  friend bool operator==(const Text& a, const char* b) noexcept { return a.view() == b; }
-  friend bool operator==(const Text& a, const std::string& b) noexcept { return a.view() == b; }
+  friend bool operator==(const Text& a, const Text& b) noexcept { return a == b.view(); }
+  // An inline text is compared in a few fixed-size pieces (ids, names, conversation ids are
+  // compared on every lookup): no call to memcmp.
+  friend bool operator==(const Text& a, std::string_view b) noexcept {
+    if (a.on_heap()) return a.view() == b;
+    return a.small_.size == b.size() && equal_short(a.small_.chars, b.data(), b.size());
+  }
+  friend bool operator==(const Text& a, const char* b) noexcept { return a == std::string_view(b); }
+  friend bool operator==(const Text& a, const std::string& b) noexcept { return a == std::string_view(b); }
   friend std::ostream& operator<<(std::ostream& out, const Text& text) { return out << text.view(); }
   friend std::string operator+(std::string a, const Text& b) { return std::move(a.append(b.view())); }
   friend std::string operator+(const char* a, const Text& b) { return std::string(a).append(b.view()); }
@@ -123,6 +128,23 @@ class Text {
     } else if (n == 1) {
       to[0] = from[0];
     }
+  }
+  // Whether n <= 23 bytes at `a` and `b` are equal: the first and last pieces of a fixed size, which
+  // may overlap, read only within the n bytes.
+  static bool equal_short(const char* a, const char* b, std::size_t n) noexcept {
+    auto same = [&](auto tag, std::size_t at) {
+      using Piece = decltype(tag);
+      Piece x, y;
+      std::memcpy(&x, a + at, sizeof(Piece));
+      std::memcpy(&y, b + at, sizeof(Piece));
+      return x == y;
+    };
+    if (n >= 8) {
+      return same(std::uint64_t{}, 0) && same(std::uint64_t{}, n - 8) && (n <= 16 || same(std::uint64_t{}, 8));
+    }
+    if (n >= 4) return same(std::uint32_t{}, 0) && same(std::uint32_t{}, n - 4);
+    if (n == 0) return true;
+    return a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1];
   }
   bool on_heap() const noexcept { return small_.size == heap_tag; }
   void release() noexcept {
