@@ -90,10 +90,10 @@ class SteadyState {
   // (queue position updates, timers) costs per decision what it would at that rate.
   void cycle(Input& arrival_input, Outcome& resolved, Outcome& arrived) {
     if (++cycles_ % 500 == 0) now_ += 1;
-    resolved = router_.apply(Input{now_, ResolveCommand{assigned_.front(), ""}});
+    router_.apply(Input{now_, ResolveCommand{assigned_.front(), ""}}, resolved);
     assigned_.pop_front();
     arrival_input.at = now_;
-    arrived = router_.apply(arrival_input);
+    router_.apply(arrival_input, arrived);
     note(resolved);
     note(arrived);
   }

@@ -36,6 +36,23 @@ struct Engine::State : std::enable_shared_from_this<State> {
   std::atomic<std::size_t> pending{0};
   core::TimestampMs armed_for = -1;
   bool stopped = false;
+  // Outcomes handed out and done with (on the strand): the next inputs reuse them and their events'
+  // capacity instead of allocating. Small ones only, so a burst (a reload's requeues) is not kept.
+  std::vector<std::shared_ptr<core::Outcome>> spare_outcomes;
+  static constexpr std::size_t max_spare_outcomes = 64;
+  static constexpr std::size_t max_spare_events = 16;
+
+  std::shared_ptr<core::Outcome> take_outcome() {
+    if (spare_outcomes.empty()) return std::make_shared<core::Outcome>();
+    auto outcome = std::move(spare_outcomes.back());
+    spare_outcomes.pop_back();
+    return outcome;
+  }
+  void give_back(std::shared_ptr<core::Outcome> outcome) {
+    if (spare_outcomes.size() < max_spare_outcomes && outcome->events.capacity() <= max_spare_events) {
+      spare_outcomes.push_back(std::move(outcome));
+    }
+  }
 
   bool reserve(std::size_t count) {
     std::size_t current = pending.load(std::memory_order_relaxed);
@@ -51,13 +68,15 @@ struct Engine::State : std::enable_shared_from_this<State> {
   void apply(core::Command command, std::function<void(const core::Outcome&)> after) {
     const core::Input input{wall_clock_ms(), std::move(command)};
     std::string record = journal ? core::encode_input(input) : std::string();
-    auto outcome = std::make_shared<core::Outcome>(router.apply(input));
+    std::shared_ptr<core::Outcome> outcome = take_outcome();
+    router.apply(input, *outcome);
     arm(router.next_deadline());
     auto finish = [self = shared_from_this(), outcome, after = std::move(after)]() {
       if (!outcome->events.empty()) {
-        for (const auto& sink : self->sinks) sink->publish(outcome->events);
+        for (const auto& sink : self->sinks) sink->publish(outcome->events);  // sinks copy what they keep
       }
-      if (after) after(*outcome);
+      if (after) after(*outcome);  // callbacks read it now and keep nothing of it
+      self->give_back(outcome);
     };
     if (!journal) {
       finish();

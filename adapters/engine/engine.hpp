@@ -20,7 +20,8 @@ class io_context;
 namespace router::adapters::engine {
 
 // Where outbound events go (Redis publisher, HTTP callbacks, ...). Called on the engine's strand,
-// in sequence order; must not block.
+// in sequence order; must not block. The events are valid during the call only (the engine reuses
+// their storage): a sink copies what it keeps.
 class EventSink {
  public:
   virtual ~EventSink() = default;
@@ -52,7 +53,8 @@ class Engine {
 
   // Applies `command` on the strand at the current time; once the journal has made it durable,
   // its events go to the sinks and `done` runs on the strand with the outcome and read access to
-  // the router. Returns false (and never calls `done`) when the input queue is full.
+  // the router. Returns false (and never calls `done`) when the input queue is full. The outcome is
+  // valid during the call only (the engine reuses it).
   using Done = std::function<void(const core::Outcome&, const core::Router&)>;
   bool submit(core::Command command, Done done);
   // Applies several commands in order as one unit; `done` gets one outcome per command.

@@ -949,9 +949,14 @@ void Router::State::command(const ReloadRulesCommand& c) {
 
 void Router::State::command(const TickCommand&) {}
 
-Outcome Router::State::apply(const Input& input) {
-  Outcome outcome;
-  if (!quiet) outcome.events.reserve(4);  // most inputs emit one to three events: one allocation, no regrowth
+void Router::State::apply(const Input& input, Outcome& outcome) {
+  outcome.error.reset();
+  outcome.events.clear();  // its capacity is kept: a reused outcome costs no allocation
+  outcome.escalation_id = Id();
+  outcome.duplicate = false;
+  outcome.ignored.clear();
+  // Most inputs emit one to three events: one allocation, no regrowth.
+  if (!quiet && outcome.events.capacity() < 4) outcome.events.reserve(4);
   out = &outcome;
   const TimestampMs at = std::max(now, input.at);
   fire_due(at);
@@ -964,7 +969,6 @@ Outcome Router::State::apply(const Input& input) {
   flush_stale_agents();  // between inputs the ready sets are exact (API views, snapshots, invariants)
   outcome.next_deadline = deadlines.empty() ? -1 : deadlines.begin()->at;
   out = nullptr;
-  return outcome;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -993,11 +997,18 @@ std::vector<RuleError> Router::load_rules(const RuleSet& rules) {
   return errors;
 }
 
-Outcome Router::apply(const Input& input) { return state_->apply(input); }
+Outcome Router::apply(const Input& input) {
+  Outcome outcome;
+  state_->apply(input, outcome);
+  return outcome;
+}
+
+void Router::apply(const Input& input, Outcome& into) { state_->apply(input, into); }
 
 void Router::apply_quietly(const Input& input) {
+  Outcome outcome;
   state_->quiet = true;
-  state_->apply(input);
+  state_->apply(input, outcome);
   state_->quiet = false;
 }
 

@@ -368,7 +368,7 @@ struct Router::State {
   std::size_t work_head = 0;
 
   // --- router.cpp: inputs
-  Outcome apply(const Input& input);
+  void apply(const Input& input, Outcome& outcome);  // `outcome` is cleared first
   void on_inbound(const InboundEvent& event);
   void on_escalation_requested(const InboundEvent& event);
   void on_message(const InboundEvent& event);

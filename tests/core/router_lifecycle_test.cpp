@@ -310,6 +310,70 @@ TEST_F(Lifecycle, DuplicateEventIdHasNoSecondEffectWithinTheWindow) {
   EXPECT_EQ(router.open_escalation_count(), 1u);
 }
 
+// Everything an outcome says, as text: a reused outcome must say exactly what a fresh one says.
+std::string describe(const Outcome& o) {
+  std::string out = o.error ? "error " + std::to_string(static_cast<int>(o.error->code)) + " " + o.error->message : "ok";
+  out += o.duplicate ? " duplicate" : "";
+  out += " ignored=" + o.ignored + " escalation=" + o.escalation_id.str() + " deadline=" + std::to_string(o.next_deadline);
+  for (const OutboundEvent& e : o.events) out += "\n" + outbound_event_json(e, true);
+  return out;
+}
+
+TEST_F(Lifecycle, AnOutcomeAppliedIntoAgainIsClearedFirstAndSaysWhatAFreshOneSays) {
+  // Two routers on the same seed and rules; one answers into fresh outcomes, the other into one
+  // outcome reused for every input (as the engine and the benchmark do).
+  auto rules = [] {
+    RuleSet r;
+    r.agents = {agent("a1")};
+    r.queues.push_back(queue("general"));
+    r.routes.push_back(route("default", "true", "general"));
+    return r;
+  }();
+  Router fresh{RouterOptions{7}};
+  Router reusing{RouterOptions{7}};
+  ASSERT_TRUE(fresh.load_rules(rules).empty());
+  ASSERT_TRUE(reusing.load_rules(rules).empty());
+  auto requested = [](std::string conversation, std::string event_id) {
+    InboundEvent e;
+    e.type = InboundType::escalation_requested;
+    e.event_id = std::move(event_id);
+    e.workspace_id = "ws-1";
+    e.conversation_id = std::move(conversation);
+    return e;
+  };
+  InboundEvent message;
+  message.type = InboundType::message;
+  message.workspace_id = "ws-1";
+  message.conversation_id = "nobody";
+  message.text = "hello?";
+
+  Outcome reused;
+  std::vector<std::string> seen;
+  auto step = [&](Command command) {
+    const Outcome a = fresh.apply(Input{now, command});
+    reusing.apply(Input{now, std::move(command)}, reused);
+    EXPECT_EQ(describe(reused), describe(a));
+    seen.push_back(describe(a));
+    now += 1'000;
+  };
+  step(requested("conv-1", "evt-1"));  // assigned at once: events, an escalation id, a deadline
+  step(requested("conv-2", "evt-2"));  // waits
+  step(requested("conv-1", "evt-1"));  // duplicate
+  step(message);                       // ignored: no open escalation
+  step(ResolveCommand{"01NOSUCHESCALATION00000000", ""});  // refused
+  const Escalation* first = fresh.find_open_escalation("ws-1", "conv-1");
+  ASSERT_NE(first, nullptr);
+  step(ResolveCommand{first->id.str(), ""});  // conv-2 is pulled: more events than before
+  step(TickCommand{});
+  // The script went through each kind of answer, so each field was set and then had to be cleared.
+  EXPECT_NE(seen[2].find(" duplicate"), std::string::npos);
+  EXPECT_NE(seen[3].find("ignored=no open escalation"), std::string::npos);
+  EXPECT_EQ(seen[4].rfind("error ", 0), 0u);
+  EXPECT_NE(seen[1].find('\n'), std::string::npos);  // events, then none: left-overs would show
+  EXPECT_EQ(seen[2].find('\n'), std::string::npos);
+  EXPECT_NE(seen[5].find("escalationResolved"), std::string::npos);
+}
+
 TEST_F(Lifecycle, AgentUpsertAddsAnAgentThatPullsWaitingWork) {
   load_simple({});
   request("conv-1");

@@ -101,7 +101,9 @@ TEST(Text, DiffersFromATextOfTheSameLengthThatDiffersInAnyOneByte) {
     EXPECT_TRUE(text == base) << n;
     EXPECT_TRUE(text == Text(base)) << n;
     EXPECT_FALSE(text == base + "z") << n;
-    if (n > 0) EXPECT_FALSE(text == std::string_view(base).substr(1)) << n;
+    if (n > 0) {
+      EXPECT_FALSE(text == std::string_view(base).substr(1)) << n;
+    }
     for (std::size_t i = 0; i < n; ++i) {
       std::string other = base;
       other[i] = '#';

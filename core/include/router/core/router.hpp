@@ -70,6 +70,9 @@ class Router {
   std::vector<RuleError> load_rules(const RuleSet& rules);
 
   Outcome apply(const Input& input);
+  // The same, into `into`: it is cleared first and its events' capacity is reused (a caller that
+  // applies input after input into one outcome allocates nothing for them).
+  void apply(const Input& input, Outcome& into);
   // The same state change as apply(), without building outbound events (journal replay: they
   // were handed out before the restart). Sequence numbers and ids advance exactly as in apply().
   void apply_quietly(const Input& input);
