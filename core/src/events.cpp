@@ -139,7 +139,7 @@ void Router::State::emit_agent_status(const Agent& agent) {
   // One event per workspace of the agent, so each workspace channel hears of it.
   for (Symbol ws : agent.workspaces) {
     OutboundEvent& e = emit(OutboundType::agent_status_changed, nullptr);
-    e.workspace_id = std::string(symbols.name(ws));
+    e.workspace_id.assign(symbols.text(ws));
     e.agent_id = agent.id;
     e.agent_name = agent.name;
     e.agent_avatar = agent.avatar;

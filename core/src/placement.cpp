@@ -862,9 +862,9 @@ void Router::State::hand(EscalationIndex index, AgentIndex agent, Decision&& d) 
   }
   d.agent = agents[agent].id;
   if (d.queue.empty()) {
-    d.queue = std::string(symbols.name(esc.queue));
+    d.queue.assign(symbols.text(esc.queue));
     d.step = esc.step;
-    d.route = esc.route >= 0 ? rules.routes[static_cast<std::size_t>(esc.route)].spec.name : "";
+    d.route.assign(esc.route >= 0 ? std::string_view(rules.routes[static_cast<std::size_t>(esc.route)].spec.name) : std::string_view());
   }
   esc.announce_pending = false;
   esc.assignee = agent;

@@ -774,7 +774,7 @@ void Router::State::command(const AssignCommand& c) {
   d.at = now;
   d.action = "assigned";
   d.agent = a.id;
-  d.queue = std::string(symbols.name(esc->queue));
+  d.queue.assign(symbols.text(esc->queue));
   d.words = "assigned by an operator";
   add_decision(*esc, d);
   emit(OutboundType::escalation_success, esc).decision = std::move(d);
@@ -820,7 +820,7 @@ void Router::State::command(const AcceptCommand& c) {
   d.at = now;
   d.action = "accepted";
   d.agent = c.agent_id;
-  d.queue = std::string(symbols.name(esc->queue));
+  d.queue.assign(symbols.text(esc->queue));
   d.words = "the agent accepted the offer";
   add_decision(*esc, d);
   emit(OutboundType::escalation_success, esc).decision = std::move(d);
