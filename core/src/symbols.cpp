@@ -2,7 +2,7 @@
 
 namespace router::core {
 
-Symbol SymbolTable::intern(std::string_view text) {
+Symbol SymbolTable::intern_indexed(std::string_view text) {
   const std::uint64_t hash = hash_text(text);
   if (const Symbol found = index_.find(hash, [&](Symbol s) { return names_[s] == text; }); found != FlatIndex::none) {
     return found;

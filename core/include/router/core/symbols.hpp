@@ -2,7 +2,9 @@
 // small integers, so comparisons in rules are integer compares and escalations stay small.
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,7 +19,17 @@ inline constexpr Symbol no_symbol = 0xFFFFFFFFu;
 
 class SymbolTable {
  public:
-  Symbol intern(std::string_view text);
+  Symbol intern(std::string_view text) {
+    if (text.size() - 1 < max_recent_size) {  // 1..16 bytes
+      const Words w = words_of(text);
+      Recent& r = recent_[recent_slot(w, text.size())];
+      if (r.size == text.size() && r.first == w.first && r.last == w.last) return r.symbol;
+      const Symbol symbol = intern_indexed(text);
+      r = Recent{w.first, w.last, static_cast<std::uint32_t>(text.size()), symbol};
+      return symbol;
+    }
+    return intern_indexed(text);
+  }
   // The symbol of `text` if it was interned, else no_symbol. Never adds.
   Symbol find(std::string_view text) const;
   std::string_view name(Symbol symbol) const { return symbol == no_symbol ? std::string_view{} : names_[symbol].view(); }
@@ -26,6 +38,46 @@ class SymbolTable {
   std::size_t size() const { return names_.size(); }
 
  private:
+  Symbol intern_indexed(std::string_view text);
+
+  // The symbols last interned for short names (workspaces, languages, skills, sources: an arrival
+  // interns several, nearly always the same few), keyed by their bytes: a hit costs two loads and a
+  // compare instead of a hash, a probe and a compare of letters.
+  static constexpr std::size_t max_recent_size = 16;
+  struct Words {
+    std::uint64_t first = 0, last = 0;
+  };
+  struct Recent {
+    std::uint64_t first = 0, last = 0;
+    std::uint32_t size = 0;  // 0: empty (no name of 0 bytes is kept here)
+    Symbol symbol = no_symbol;
+  };
+  // 1..16 bytes as two words that, with the length, determine them: 8..16 as the first and last 8
+  // (overlapping), 4..7 as the first and last 4, 1..3 as the first, middle and last byte.
+  static Words words_of(std::string_view text) noexcept {
+    const char* p = text.data();
+    const std::size_t n = text.size();
+    Words w;
+    if (n >= 8) {
+      std::memcpy(&w.first, p, 8);
+      std::memcpy(&w.last, p + n - 8, 8);
+    } else if (n >= 4) {
+      std::uint32_t a, b;
+      std::memcpy(&a, p, 4);
+      std::memcpy(&b, p + n - 4, 4);
+      w.first = a | std::uint64_t{b} << 32;
+    } else {
+      w.first = static_cast<unsigned char>(p[0]) | std::uint64_t{static_cast<unsigned char>(p[n / 2])} << 8 |
+                std::uint64_t{static_cast<unsigned char>(p[n - 1])} << 16;
+    }
+    return w;
+  }
+  static std::size_t recent_slot(const Words& w, std::size_t n) noexcept {
+    constexpr std::uint64_t k = 0x9E3779B97F4A7C15ULL;
+    return static_cast<std::size_t>(((w.first ^ n) * k ^ w.last) * k >> 58);  // 64 slots
+  }
+
+  std::array<Recent, 64> recent_{};
   std::vector<Text> names_;
   Text empty_;
   FlatIndex index_;  // hash of the name -> symbol
