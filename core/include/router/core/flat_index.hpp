@@ -14,6 +14,22 @@
 
 namespace router::core {
 
+// 0-7 bytes as one word without a call to memcpy: 4-7 as two 4-byte reads that may overlap, 1-3 as
+// first, middle and last byte. With the length, the word determines the bytes.
+inline std::uint64_t short_word(const char* p, std::size_t n) noexcept {
+  if (n >= 4) {
+    std::uint32_t first, last;
+    std::memcpy(&first, p, 4);
+    std::memcpy(&last, p + n - 4, 4);
+    return first | std::uint64_t{last} << 32;
+  }
+  if (n > 0) {
+    return static_cast<unsigned char>(p[0]) | std::uint64_t{static_cast<unsigned char>(p[n / 2])} << 8 |
+           std::uint64_t{static_cast<unsigned char>(p[n - 1])} << 16;
+  }
+  return 0;
+}
+
 // A 64-bit hash of text, eight bytes at a time (ids and conversation ids are 10-40 characters).
 inline std::uint64_t hash_text(std::string_view text, std::uint64_t seed = 0) {
   constexpr std::uint64_t k = 0x9E3779B97F4A7C15ULL;
@@ -25,21 +41,7 @@ inline std::uint64_t hash_text(std::string_view text, std::uint64_t seed = 0) {
     h = (h ^ w) * k;
     h ^= h >> 29;
   }
-  // The last 0-7 bytes without a call to memcpy: 4-7 as two 4-byte reads that may overlap, 1-3 as
-  // first, middle and last byte (with the length mixed in above, distinct tails stay distinct).
-  const char* tail = text.data() + at;
-  const std::size_t left = text.size() - at;
-  std::uint64_t rest = 0;
-  if (left >= 4) {
-    std::uint32_t first, last;
-    std::memcpy(&first, tail, 4);
-    std::memcpy(&last, tail + left - 4, 4);
-    rest = first | std::uint64_t{last} << 32;
-  } else if (left > 0) {
-    rest = static_cast<unsigned char>(tail[0]) | static_cast<std::uint64_t>(static_cast<unsigned char>(tail[left / 2])) << 8 |
-           static_cast<std::uint64_t>(static_cast<unsigned char>(tail[left - 1])) << 16;
-  }
-  h = (h ^ rest) * k;
+  h = (h ^ short_word(text.data() + at, text.size() - at)) * k;  // the last 0-7 bytes (length mixed in above)
   return h ^ (h >> 32);
 }
 

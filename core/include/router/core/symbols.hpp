@@ -53,7 +53,7 @@ class SymbolTable {
     Symbol symbol = no_symbol;
   };
   // 1..16 bytes as two words that, with the length, determine them: 8..16 as the first and last 8
-  // (overlapping), 4..7 as the first and last 4, 1..3 as the first, middle and last byte.
+  // (overlapping), fewer as short_word (flat_index.hpp).
   static Words words_of(std::string_view text) noexcept {
     const char* p = text.data();
     const std::size_t n = text.size();
@@ -61,23 +61,18 @@ class SymbolTable {
     if (n >= 8) {
       std::memcpy(&w.first, p, 8);
       std::memcpy(&w.last, p + n - 8, 8);
-    } else if (n >= 4) {
-      std::uint32_t a, b;
-      std::memcpy(&a, p, 4);
-      std::memcpy(&b, p + n - 4, 4);
-      w.first = a | std::uint64_t{b} << 32;
     } else {
-      w.first = static_cast<unsigned char>(p[0]) | std::uint64_t{static_cast<unsigned char>(p[n / 2])} << 8 |
-                std::uint64_t{static_cast<unsigned char>(p[n - 1])} << 16;
+      w.first = short_word(p, n);
     }
     return w;
   }
+  static constexpr int recent_bits = 6;
   static std::size_t recent_slot(const Words& w, std::size_t n) noexcept {
     constexpr std::uint64_t k = 0x9E3779B97F4A7C15ULL;
-    return static_cast<std::size_t>(((w.first ^ n) * k ^ w.last) * k >> 58);  // 64 slots
+    return static_cast<std::size_t>(((w.first ^ n) * k ^ w.last) * k >> (64 - recent_bits));
   }
 
-  std::array<Recent, 64> recent_{};
+  std::array<Recent, std::size_t{1} << recent_bits> recent_{};
   std::vector<Text> names_;
   Text empty_;
   FlatIndex index_;  // hash of the name -> symbol
