@@ -104,7 +104,7 @@ OutboundEvent& Router::State::emit(OutboundType type, const Escalation* esc) {
     return quiet_event;
   }
   OutboundEvent& e = out->events.emplace_back();
-  e.event_id = ulids.next(now);
+  ulids.next(now, e.event_id);
   e.sequence = ++sequence;
   e.type = type;
   e.at = now;

@@ -625,7 +625,7 @@ void Router::State::on_escalation_requested(const InboundEvent& event) {
   }
   index = take_slot(escalations, free_slots);
   Escalation& esc = escalations.emplace(index);
-  esc.id = ulids.next_tagged(now, index);  // names its slot: found by id without an index
+  ulids.next_tagged(now, index, esc.id);  // names its slot: found by id without an index
   esc.workspace = symbols.intern(event.workspace_id);
   esc.conversation_id = event.conversation_id;
   esc.source = event.source.empty() ? no_symbol : symbols.intern(event.source);

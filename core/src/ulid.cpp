@@ -4,31 +4,11 @@
 
 namespace router::core {
 
-std::uint64_t UlidGenerator::random() {
-  // splitmix64
-  std::uint64_t z = (state_ += 0x9E3779B97F4A7C15ULL);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
-
-void UlidGenerator::skip(TimestampMs at) {
-  if (at < 0) {
-    at = 0;
-  }
-  if (at <= last_time_) {
-    if (++low_ == 0) {
-      high_ = (high_ + 1) & 0xFFFF;
-    }
-  } else {
-    start_millisecond(at);
-  }
-  last_.resize(0);  // the next id is spelled afresh
-}
-
 namespace {
 
 constexpr char alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+constexpr std::uint64_t char_of(std::uint64_t value) { return static_cast<unsigned char>(alphabet[value & 31]); }
 
 // The value of each character of `alphabet`, by its code.
 constexpr std::array<std::uint8_t, 128> digit_values = [] {
@@ -37,78 +17,106 @@ constexpr std::array<std::uint8_t, 128> digit_values = [] {
   return values;
 }();
 
+// The character after each character of `alphabet`, by its code; 0 after the last ('Z': a carry).
+constexpr std::array<char, 128> next_digit = [] {
+  std::array<char, 128> next{};
+  for (std::size_t v = 0; v + 1 < 32; ++v) next[static_cast<unsigned char>(alphabet[v])] = alphabet[v + 1];
+  return next;
+}();
+
+constexpr std::uint64_t mask40 = (std::uint64_t{1} << 40) - 1;
+
+// The eight characters of 40 bits, packed as Id::assign_packed takes them: the first character
+// (the top 5 bits) in the lowest byte.
+std::uint64_t spell40(std::uint64_t value) {
+  std::uint64_t chars = 0;
+  for (int i = 0; i < 8; ++i) chars |= char_of(value >> (35 - 5 * i)) << (8 * i);
+  return chars;
+}
+
 }  // namespace
+
+std::uint64_t UlidGenerator::random() {
+  // splitmix64
+  std::uint64_t z = (state_ += 0x9E3779B97F4A7C15ULL);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
 
 void UlidGenerator::start_millisecond(TimestampMs at) {
   last_time_ = at;
-  last_.resize(0);  // its time characters are the last millisecond's
   high_ = random() & 0xFFFF;
   low_ = random() >> 1;  // leave room to increment within the millisecond
+  spelled_ = false;
 }
 
-void UlidGenerator::spell(TimestampMs at, std::uint64_t high, std::uint64_t low) {
-  char* out = last_.mutable_data();
-  if (last_.size() != Id::capacity) {  // else it holds an id of this millisecond: its time is spelled
-    last_.resize(Id::capacity);
-    auto time = static_cast<std::uint64_t>(at);
-    for (int i = 9; i >= 0; --i) {
-      out[i] = alphabet[time & 31];
-      time >>= 5;
-    }
-  }
-  // 80 random bits = high (16) : low (64), written as two halves of 40 bits, 8 characters each
-  // (two independent runs of shifts, no 128-bit arithmetic).
-  std::uint64_t upper = (high & 0xFFFF) << 24 | low >> 40;
-  std::uint64_t lower = low & ((std::uint64_t{1} << 40) - 1);
-  for (int i = 7; i >= 0; --i) {
-    out[10 + i] = alphabet[upper & 31];
-    out[18 + i] = alphabet[lower & 31];
-    upper >>= 5;
-    lower >>= 5;
+void UlidGenerator::count_up() {
+  if (++low_ == 0) {
+    high_ = (high_ + 1) & 0xFFFF;
   }
 }
 
-Id UlidGenerator::next(TimestampMs at) {
+void UlidGenerator::skip(TimestampMs at) {
   if (at < 0) {
     at = 0;
   }
-  if (at <= last_time_ && last_.size() == Id::capacity) {
-    // Same millisecond (or the clock went back): the 80 random bits count up by one. The spelled
-    // id is the last one plus one in base32, carried from its last character.
-    if (++low_ == 0) {
-      high_ = (high_ + 1) & 0xFFFF;
-    }
-    char* out = last_.mutable_data();
-    for (int i = 25; i >= 10; --i) {
-      const std::uint8_t v = digit_values[static_cast<unsigned char>(out[i]) & 127];
-      if (v < 31) {
-        out[i] = alphabet[v + 1];
-        break;
+  if (at > last_time_) {
+    start_millisecond(at);
+  } else {
+    count_up();
+    spelled_ = false;  // the next id is spelled afresh
+  }
+}
+
+void UlidGenerator::spell_time(TimestampMs at) {
+  const auto time = static_cast<std::uint64_t>(at);  // 48 bits: 10 characters
+  time0_7_ = 0;
+  for (int i = 0; i < 8; ++i) time0_7_ |= char_of(time >> (45 - 5 * i)) << (8 * i);
+  time8_9_ = char_of(time >> 5) | char_of(time) << 8;
+  time_spelled_ = at;
+}
+
+void UlidGenerator::write(TimestampMs at, std::uint64_t chars10_17, std::uint64_t chars18_25, Id& out) {
+  if (at != time_spelled_) spell_time(at);
+  out.assign_packed(time0_7_, time8_9_ | chars10_17 << 16, chars10_17 >> 48 | chars18_25 << 16,
+                    static_cast<std::uint16_t>(chars18_25 >> 48));
+}
+
+void UlidGenerator::next(TimestampMs at, Id& out) {
+  if (at < 0) {
+    at = 0;
+  }
+  if (at > last_time_) {
+    start_millisecond(at);
+  } else {
+    // Same millisecond (or the clock went back): the 80 bits count up by one, and so does the
+    // spelled id's last character, unless it carries.
+    count_up();
+    if (spelled_) {
+      const char next = next_digit[static_cast<unsigned char>(chars18_25_ >> 56) & 127];
+      if (next != 0) {
+        chars18_25_ = (chars18_25_ & 0x00FF'FFFF'FFFF'FFFFULL) | std::uint64_t{static_cast<unsigned char>(next)} << 56;
+      } else {
+        spelled_ = false;
       }
-      out[i] = '0';  // carry; past the first random character the 80 bits wrap to zero, as high_ does
-    }
-    return last_;
-  }
-  if (at > last_time_) {
-    start_millisecond(at);
-  } else {
-    at = last_time_;
-    if (++low_ == 0) {
-      high_ = (high_ + 1) & 0xFFFF;
     }
   }
-  spell(at, high_, low_);
-  return last_;
+  if (!spelled_) {
+    // 80 bits = high (16) : low (64), spelled as two halves of 40 bits, 8 characters each.
+    chars10_17_ = spell40((high_ & 0xFFFF) << 24 | low_ >> 40);
+    chars18_25_ = spell40(low_ & mask40);
+    spelled_ = true;
+  }
+  write(last_time_, chars10_17_, chars18_25_, out);
 }
 
-Id UlidGenerator::next_tagged(TimestampMs at, std::uint32_t tag) {
+void UlidGenerator::next_tagged(TimestampMs at, std::uint32_t tag, Id& out) {
   if (at < 0) {
     at = 0;
   }
   if (at > last_time_) {
     start_millisecond(at);
-  } else {
-    at = last_time_;
   }
   // The upper 48 of the 80 bits (high_ : the top half of low_) plus one: above every id of this
   // millisecond so far, whatever their last 32 bits. The state moves to the top of that range, so
@@ -117,17 +125,10 @@ Id UlidGenerator::next_tagged(TimestampMs at, std::uint32_t tag) {
   const std::uint64_t upper = ((high_ << 32 | low_ >> 32) + 1) & mask48;
   high_ = upper >> 32;
   low_ = (upper & 0xFFFFFFFFu) << 32 | 0xFFFFFFFFu;
-  spell(at, high_, (upper & 0xFFFFFFFFu) << 32 | tag);
-  Id id = last_;
-  // last_ spells the state, which next() increments: the same characters but for the last seven,
-  // which hold the tag's 32 bits (all ones in the state) and the 3 bits above it.
-  std::uint64_t tail = (upper & 7) << 32 | 0xFFFFFFFFu;
-  char* out = last_.mutable_data();
-  for (int i = 25; i >= 19; --i) {
-    out[i] = alphabet[tail & 31];
-    tail >>= 5;
-  }
-  return id;
+  chars10_17_ = spell40(high_ << 24 | low_ >> 40);
+  chars18_25_ = spell40(low_ & mask40);
+  spelled_ = true;
+  write(last_time_, chars10_17_, spell40(((upper & 0xFFFFFFFFu) << 32 | tag) & mask40), out);
 }
 
 std::uint32_t UlidGenerator::tag_of(std::string_view id) noexcept {

@@ -17,11 +17,22 @@ class UlidGenerator {
  public:
   explicit UlidGenerator(std::uint64_t seed = 0) : state_(seed) {}
 
-  Id next(TimestampMs at);
+  // The next id, spelled into `out`.
+  void next(TimestampMs at, Id& out);
+  Id next(TimestampMs at) {
+    Id id;
+    next(at, id);
+    return id;
+  }
   void skip(TimestampMs at);  // advances exactly as next() would, without spelling the id
   // An id whose last 32 bits are `tag`: the 48 bits above them are one more than the last id's,
   // and the next id continues above it.
-  Id next_tagged(TimestampMs at, std::uint32_t tag);
+  void next_tagged(TimestampMs at, std::uint32_t tag, Id& out);
+  Id next_tagged(TimestampMs at, std::uint32_t tag) {
+    Id id;
+    next_tagged(at, tag, id);
+    return id;
+  }
   // The tag in the last 32 bits of a 26-character id (any id: the caller checks that the id it
   // finds there is the one asked for); no_tag for other lengths.
   static constexpr std::uint32_t no_tag = 0xFFFFFFFFu;
@@ -34,20 +45,30 @@ class UlidGenerator {
   std::uint64_t last_low() const { return low_; }
   void restore(std::uint64_t state, TimestampMs last_time, std::uint64_t high, std::uint64_t low) {
     state_ = state, last_time_ = last_time, high_ = high, low_ = low;
-    last_ = Id();  // spelled afresh by the next id
+    spelled_ = false;
   }
 
  private:
   std::uint64_t random();
   void start_millisecond(TimestampMs at);  // a later millisecond: fresh random bits
-  // Into last_; its time characters are kept when it holds an id already (of last_time_, = at).
-  void spell(TimestampMs at, std::uint64_t high, std::uint64_t low);
+  void count_up();                         // the 80 bits plus one (they wrap)
+  void spell_time(TimestampMs at);
+  void write(TimestampMs at, std::uint64_t chars10_17, std::uint64_t chars18_25, Id& out);
 
   std::uint64_t state_;
   TimestampMs last_time_ = -1;
   std::uint64_t high_ = 0;  // upper 16 bits of the 80-bit random part
   std::uint64_t low_ = 0;   // lower 64 bits
-  Id last_;                 // the last id spelled (empty: none yet, or skip() moved past it)
+  // The state spelled, eight characters to a word (Id::assign_packed): ids are written from these
+  // and never read back. Characters 0-9 are the time of `time_spelled_`; 10-25 the 80 bits, valid
+  // while `spelled_` (an id of the same millisecond is the last one plus one in its last character,
+  // 31 times in 32).
+  TimestampMs time_spelled_ = -1;
+  std::uint64_t time0_7_ = 0;
+  std::uint64_t time8_9_ = 0;
+  bool spelled_ = false;
+  std::uint64_t chars10_17_ = 0;
+  std::uint64_t chars18_25_ = 0;
 };
 
 }  // namespace router::core

@@ -35,13 +35,25 @@ class Id {
   }
 
   const char* data() const { return data_; }
-  char* mutable_data() { return data_; }
   std::size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
-  void resize(std::size_t n) {  // n <= capacity; new characters are '0'
-    for (std::size_t i = size_; i < n; ++i) data_[i] = '0';
-    size_ = static_cast<std::uint8_t>(n);
-    data_[n] = '\0';
+
+  // Sets a full-length id from its characters packed eight to a word, the first character in the
+  // lowest byte: `chars0_7`, `chars8_15`, `chars16_23`, and the last two in `chars24_25`. Written as
+  // words, so a copy that reads them soon after is not held up (a store of single characters read
+  // back as a word waits for the store to reach the cache).
+  void assign_packed(std::uint64_t chars0_7, std::uint64_t chars8_15, std::uint64_t chars16_23,
+                     std::uint16_t chars24_25) {
+    if constexpr (std::endian::native == std::endian::big) {
+      chars0_7 = __builtin_bswap64(chars0_7), chars8_15 = __builtin_bswap64(chars8_15);
+      chars16_23 = __builtin_bswap64(chars16_23), chars24_25 = __builtin_bswap16(chars24_25);
+    }
+    std::memcpy(data_, &chars0_7, 8);
+    std::memcpy(data_ + 8, &chars8_15, 8);
+    std::memcpy(data_ + 16, &chars16_23, 8);
+    std::memcpy(data_ + 24, &chars24_25, 2);
+    data_[capacity] = '\0';
+    size_ = static_cast<std::uint8_t>(capacity);
   }
 
   std::string_view view() const { return {data_, size_}; }
