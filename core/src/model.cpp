@@ -267,16 +267,21 @@ template class BasicEntryBlock<MessageLog::inline_bytes>;
 
 void Trail::push_back(const Decision& d) {
   // As views: a placement lists at most five candidates; a restored trail may list more.
-  std::array<DecisionParts::Candidate, 8> listed;
+  CandidateRoom<8> listed;
   std::vector<DecisionParts::Candidate> more;
-  DecisionParts::Candidate* candidates = listed.data();
+  const DecisionParts::Candidate* candidates = listed.data();
   if (d.candidates.size() > listed.size()) {
     more.resize(d.candidates.size());
+    for (std::size_t i = 0; i < d.candidates.size(); ++i) {
+      const Decision::Candidate& c = d.candidates[i];
+      more[i] = {c.agent, c.kind, c.step, c.text};
+    }
     candidates = more.data();
-  }
-  for (std::size_t i = 0; i < d.candidates.size(); ++i) {
-    const Decision::Candidate& c = d.candidates[i];
-    candidates[i] = {c.agent, c.kind, c.step, c.text};
+  } else {
+    for (std::size_t i = 0; i < d.candidates.size(); ++i) {
+      const Decision::Candidate& c = d.candidates[i];
+      listed.set(i, {c.agent, c.kind, c.step, c.text});
+    }
   }
   push_back(DecisionParts{d.at, d.action, d.route, d.queue, d.step, d.agent, d.why, d.words, d.load, d.capacity,
                           d.last_assigned_at, d.not_examined, candidates, d.candidates.size()});

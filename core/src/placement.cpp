@@ -674,11 +674,11 @@ void Router::State::place(EscalationIndex index) {
     }
     if (chosen == no_index) {
       if (esc.trail.back_action() != "waiting") {
-        std::array<DecisionParts::Candidate, Passed::max_listed> candidates;
+        CandidateRoom<Passed::max_listed> candidates;
         for (std::size_t i = 0; i < passed.count; ++i) {
           const Passed::Entry& p = passed.entries[i];
-          candidates[i] = {agents[p.agent].id, p.kind, p.step,
-                           p.kind == Decision::Candidate::Verdict::text ? std::string_view(passed.text) : ""};
+          candidates.set(i, {agents[p.agent].id, p.kind, p.step,
+                             p.kind == Decision::Candidate::Verdict::text ? std::string_view(passed.text) : ""});
         }
         add_decision(esc, DecisionParts{.at = now,
                                         .action = "waiting",

@@ -131,6 +131,23 @@ struct DecisionParts {
   std::size_t candidate_count = 0;
 };
 
+// Room on the stack for a decision's candidates, each written as it is listed. Not cleared first:
+// a decision lists a few, and clearing the whole room (done before each use by an array of
+// candidates, whose members have initializers) cost more than writing them.
+template <std::size_t N>
+class CandidateRoom {
+ public:
+  CandidateRoom() noexcept {}  // NOLINT(modernize-use-equals-default): leaves the room unset
+  void set(std::size_t i, const DecisionParts::Candidate& candidate) noexcept { std::construct_at(&items_[i], candidate); }
+  const DecisionParts::Candidate* data() const noexcept { return items_; }
+  static constexpr std::size_t size() noexcept { return N; }
+
+ private:
+  union {
+    DecisionParts::Candidate items_[N];
+  };
+};
+
 // Entries of variable size kept in one block of bytes, each behind its u32 length: what an
 // escalation keeps its trail and messages in. The first `Inline` bytes live inside the block (so
 // inside the escalation: a typical trail needs no allocation of its own and is in the lines an
