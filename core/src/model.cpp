@@ -83,11 +83,34 @@ class EntryWriter {
   }
   void text(std::string_view value) {
     varint(value.size());
-    if (!value.empty()) std::memcpy(out_, value.data(), value.size());
+    if (value.size() <= 16) {
+      copy_short(out_, value.data(), value.size());  // most: a name, an agent's id, an action's word
+    } else {
+      std::memcpy(out_, value.data(), value.size());
+    }
     out_ += value.size();
   }
 
  private:
+  // n <= 16 bytes as two pieces that may overlap: a few moves instead of a call to memcpy.
+  static void copy_short(char* to, const char* from, std::size_t n) noexcept {
+    if (n >= 8) {
+      std::uint64_t first, last;
+      std::memcpy(&first, from, 8);
+      std::memcpy(&last, from + n - 8, 8);
+      std::memcpy(to, &first, 8);
+      std::memcpy(to + n - 8, &last, 8);
+    } else if (n >= 4) {
+      std::uint32_t first, last;
+      std::memcpy(&first, from, 4);
+      std::memcpy(&last, from + n - 4, 4);
+      std::memcpy(to, &first, 4);
+      std::memcpy(to + n - 4, &last, 4);
+    } else {
+      for (std::size_t i = 0; i < n; ++i) to[i] = from[i];
+    }
+  }
+
   char* out_;
 };
 
