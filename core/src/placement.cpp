@@ -238,8 +238,10 @@ void Router::State::waiting_insert(std::uint32_t queue, EscalationIndex index) {
   Escalation& esc = *escalation(index);
   QueueState& q = queues[queue];
   const QueueKey key = key_of(esc);
-  q.waiting.insert(key, index);
+  // The class key is written a few bytes at a time and then read by words (hash, compare): built
+  // before the queue insert, its stores have reached the cache by the time they are read back.
   eligibility_key(queue_spec(esc.queue), esc, class_key_scratch);
+  q.waiting.insert(key, index);
   const std::uint32_t ci = acquire_class(q.classes, q.free_classes, q.class_by_key, class_key_scratch);
   EligibilityClass& c = q.classes[ci];
   c.step = esc.step;  // part of the key: the same for every member
