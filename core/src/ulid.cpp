@@ -27,11 +27,17 @@ constexpr std::array<char, 128> next_digit = [] {
 constexpr std::uint64_t mask40 = (std::uint64_t{1} << 40) - 1;
 
 // The eight characters of 40 bits, packed as Id::assign_packed takes them: the first character
-// (the top 5 bits) in the lowest byte.
+// (the top 5 bits) in the lowest byte. Each byte holds its digit d (0-31), then becomes d's letter
+// in all eight at once: '0' + d, plus 7 from 10 on ('A'), plus one for each letter the alphabet
+// skips (I from 18, L from 20, O from 22, U from 27). A byte's d >= k is its bit 7 of d + 128 - k,
+// with no carry into the next byte (d + 128 - k < 256).
 std::uint64_t spell40(std::uint64_t value) {
-  std::uint64_t chars = 0;
-  for (int i = 0; i < 8; ++i) chars |= char_of(value >> (35 - 5 * i)) << (8 * i);
-  return chars;
+  constexpr std::uint64_t ones = 0x0101'0101'0101'0101ULL;
+  const std::uint64_t digits = (value >> 35 & 31) | (value >> 30 & 31) << 8 | (value >> 25 & 31) << 16 |
+                               (value >> 20 & 31) << 24 | (value >> 15 & 31) << 32 | (value >> 10 & 31) << 40 |
+                               (value >> 5 & 31) << 48 | (value & 31) << 56;
+  const auto at_least = [digits](std::uint64_t k) { return ((digits + (128 - k) * ones) >> 7) & ones; };
+  return digits + '0' * ones + 7 * at_least(10) + at_least(18) + at_least(20) + at_least(22) + at_least(27);
 }
 
 }  // namespace
@@ -125,10 +131,8 @@ void UlidGenerator::next_tagged(TimestampMs at, std::uint32_t tag, Id& out) {
   const std::uint64_t upper = ((high_ << 32 | low_ >> 32) + 1) & mask48;
   high_ = upper >> 32;
   low_ = (upper & 0xFFFFFFFFu) << 32 | 0xFFFFFFFFu;
-  chars10_17_ = spell40(high_ << 24 | low_ >> 40);
-  chars18_25_ = spell40(low_ & mask40);
-  spelled_ = true;
-  write(last_time_, chars10_17_, spell40(((upper & 0xFFFFFFFFu) << 32 | tag) & mask40), out);
+  spelled_ = false;  // the next id carries out of the last 32 bits (all ones): it is spelled afresh
+  write(last_time_, spell40(high_ << 24 | low_ >> 40), spell40(((upper & 0xFFFFFFFFu) << 32 | tag) & mask40), out);
 }
 
 std::uint32_t UlidGenerator::tag_of(std::string_view id) noexcept {
