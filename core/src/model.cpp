@@ -436,14 +436,21 @@ const char* escalation_status_name(EscalationStatus status) noexcept {
   return "queued";
 }
 
+namespace {
+
+// Made before main, so the lookup (every outbound event of an escalation) tests no guard. Nothing
+// reads it during static initialisation.
+const std::array<Text, 8> status_texts = [] {
+  std::array<Text, 8> out;
+  for (std::size_t i = 0; i < out.size(); ++i) out[i].assign(escalation_status_name(static_cast<EscalationStatus>(i)));
+  return out;
+}();
+
+}  // namespace
+
 const Text& escalation_status_text(EscalationStatus status) noexcept {
-  static const std::array<Text, 8> texts = [] {
-    std::array<Text, 8> out;
-    for (std::size_t i = 0; i < out.size(); ++i) out[i].assign(escalation_status_name(static_cast<EscalationStatus>(i)));
-    return out;
-  }();
   const auto i = static_cast<std::size_t>(status);
-  return i < texts.size() ? texts[i] : texts[0];
+  return i < status_texts.size() ? status_texts[i] : status_texts[0];
 }
 
 std::optional<EscalationStatus> parse_escalation_status(std::string_view text) noexcept {
