@@ -92,7 +92,9 @@ class EntryWriter {
   }
 
  private:
-  // n <= 16 bytes as two pieces that may overlap: a few moves instead of a call to memcpy.
+  // n <= 16 bytes as two pieces that may overlap: a few moves instead of a call to memcpy. (Text's
+  // copy_short, up to 32 bytes, was tried here instead: not inlined it cost 1.3% more instructions
+  // per routing cycle, forced inline 4% more.)
   static void copy_short(char* to, const char* from, std::size_t n) noexcept {
     if (n >= 8) {
       std::uint64_t first, last;
