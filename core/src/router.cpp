@@ -919,7 +919,9 @@ void Router::State::command(const ResolveCommand& c) {
   Escalation* esc = escalation_for_command(c.escalation_id, index);
   if (esc == nullptr) return;
   if (!is_open(esc->status)) return fail(closed_conflict(*esc));
-  esc->resolution = c.resolution;
+  // An open escalation has no resolution yet (only this sets it): without one to write, its line
+  // (not otherwise read by the close) is not fetched.
+  if (!c.resolution.empty()) esc->resolution = c.resolution;
   close(index, EscalationStatus::resolved, OutboundType::escalation_resolved, c.resolution);
 }
 
