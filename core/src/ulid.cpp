@@ -76,9 +76,8 @@ void UlidGenerator::skip(TimestampMs at) {
 }
 
 void UlidGenerator::spell_time(TimestampMs at) {
-  const auto time = static_cast<std::uint64_t>(at);  // 48 bits: 10 characters
-  time0_7_ = 0;
-  for (int i = 0; i < 8; ++i) time0_7_ |= char_of(time >> (45 - 5 * i)) << (8 * i);
+  const auto time = static_cast<std::uint64_t>(at);  // 48 bits: 10 characters (50 bits, the top 2 zero)
+  time0_7_ = spell40(time >> 10);
   time8_9_ = char_of(time >> 5) | char_of(time) << 8;
   time_spelled_ = at;
 }
