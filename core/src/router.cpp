@@ -165,12 +165,16 @@ std::vector<RuleError> Router::State::install(const RuleSet& rules_in) {
 // Helpers
 
 std::string Router::State::contact_key(const Escalation& esc) const {
+  return contact_key(esc.workspace, esc.contact.id, esc.conversation_id);
+}
+
+std::string Router::State::contact_key(Symbol workspace, std::string_view contact_id, std::string_view conversation_id) {
   char digits[16];
-  const auto [end, ec] = std::to_chars(digits, digits + sizeof digits, esc.workspace);
+  const auto [end, ec] = std::to_chars(digits, digits + sizeof digits, workspace);
   std::string key(digits, end);
   key += '\x1f';
-  if (esc.contact.id.empty()) key += "conversation:";
-  key += esc.contact.id.empty() ? esc.conversation_id : esc.contact.id;
+  if (contact_id.empty()) key += "conversation:";
+  key += contact_id.empty() ? conversation_id : contact_id;
   return key;
 }
 
@@ -599,9 +603,17 @@ void Router::State::on_escalation_requested(const InboundEvent& event) {
     fail(invalid_argument(event.workspace_id.empty() ? "workspaceId: required" : "conversationId: required"));
     return;
   }
-  EscalationIndex index = no_index;
-  if (Escalation* esc = open_escalation_for(event.workspace_id, event.conversation_id, index)) {
+  // A new escalation's contact is looked up in a large table whose line is not in the cache: asked
+  // for first, it arrives while the open-conversation lookup below waits for its own.
+  const Symbol workspace = symbols.intern(event.workspace_id);
+  std::string contact = contact_key(workspace, event.contact ? std::string_view(event.contact->id) : std::string_view(),
+                                    event.conversation_id);
+  const std::uint64_t contact_hash = hash_text(contact);
+  contact_by_key.prefetch(contact_hash);
+  EscalationIndex index = open_index_of(workspace, event.conversation_id);
+  if (index != no_index) {
     // Idempotent per open conversation: a second request updates, it does not duplicate.
+    Escalation* esc = escalation(index);
     out->escalation_id = esc->id;
     const bool waiting = esc->status == EscalationStatus::queued;
     if (waiting) {
@@ -626,7 +638,7 @@ void Router::State::on_escalation_requested(const InboundEvent& event) {
   index = take_slot(escalations, free_slots);
   Escalation& esc = escalations.emplace(index);
   ulids.next_tagged(now, index, esc.id);  // names its slot: found by id without an index
-  esc.workspace = symbols.intern(event.workspace_id);
+  esc.workspace = workspace;
   esc.conversation_id = event.conversation_id;
   esc.source = event.source.empty() ? no_symbol : symbols.intern(event.source);
   esc.external_id = event.external_id;
@@ -634,11 +646,6 @@ void Router::State::on_escalation_requested(const InboundEvent& event) {
   esc.reason = event.reason;
   esc.priority = event.priority.value_or(0);
   esc.language = event.language.empty() ? no_symbol : symbols.intern(event.language);
-  // The lookup ahead (its contact's slot) reads a line of a large table that is not in the cache:
-  // asked for now, it arrives while the rest is set up.
-  std::string contact = contact_key(esc);
-  const std::uint64_t contact_hash = hash_text(contact);
-  contact_by_key.prefetch(contact_hash);
   if (event.skills) intern_into(esc.skills, symbols, *event.skills);
   if (event.attributes) esc.attributes = *event.attributes;
   esc.created_at = now;

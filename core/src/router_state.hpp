@@ -415,6 +415,7 @@ struct Router::State {
   void index_open(EscalationIndex index);
   void unindex_open(EscalationIndex index);
   std::string contact_key(const Escalation& esc) const;
+  static std::string contact_key(Symbol workspace, std::string_view contact_id, std::string_view conversation_id);
   void upsert_agent(const AgentSpec& spec, bool from_config);
 
   // --- events.cpp: outbound events
