@@ -1,7 +1,7 @@
 // The training run of the profile-guided build (ROUTER_PGO, core/CMakeLists.txt): a busy day of a
 // contact centre, played through the core as the daemon drives it. Every input goes through the
 // journal's codec first and every outbound event is written as the publishers write it; the API's
-// views are read now and then, and the state is snapshotted and restored once.
+// views are read now and then, and the daemon restarts from a snapshot a third of the way through.
 //
 // It is deliberately shaped unlike bench/'s workload (other workspaces, agents, skills, languages,
 // strategies, offers with accepts and rejects, agent and customer messages, timers firing), so that
@@ -90,7 +90,8 @@ RuleSet day_rules() {
 
 class Day {
  public:
-  Day() : router_(RouterOptions{7}) {
+  // restart_at: the step after which the daemon restarts from a snapshot.
+  explicit Day(std::uint64_t restart_at) : router_(RouterOptions{7}), restart_at_(restart_at) {
     const auto errors = router_.load_rules(day_rules());
     if (!errors.empty()) {
       std::fprintf(stderr, "router_pgo_train: rules rejected: %s\n", errors.front().message.c_str());
@@ -98,7 +99,7 @@ class Day {
     }
   }
 
-  // One step of the day; false when the core refused something it should not have.
+  // One step of the day: time passes (timers fire when due), then one input, picked at random.
   void step(std::uint64_t n) {
     now_ += static_cast<TimestampMs>(below(5));  // a busy daemon: hundreds of inputs a second
     if (const TimestampMs due = router_.next_deadline(); due >= 0 && due <= now_) {
@@ -154,7 +155,7 @@ class Day {
       apply(TickCommand{});
     }
     if (n % 50'000 == 25'000) read_the_api();
-    if (n == 100'000) restart();
+    if (n == restart_at_) restart();
   }
 
   std::string check() const { return router_.check_invariants(); }
@@ -218,9 +219,14 @@ class Day {
 
   // A restart from a snapshot, as after a deploy.
   void restart() {
-    auto restored = Router::restore(router_.snapshot());
+    const std::string bytes = router_.snapshot();
+    auto restored = Router::restore(bytes);
     if (!restored) {
       std::fprintf(stderr, "router_pgo_train: restore failed: %s\n", restored.error().message.c_str());
+      std::exit(2);
+    }
+    if (restored->snapshot() != bytes) {
+      std::fprintf(stderr, "router_pgo_train: the restored state differs from the snapshot's\n");
       std::exit(2);
     }
     router_ = std::move(restored).value();
@@ -228,6 +234,7 @@ class Day {
 
   std::mt19937_64 rng_{20261122};
   Router router_;
+  std::uint64_t restart_at_;
   Outcome outcome_;
   TimestampMs now_ = 1'780'000'000'000;
   std::deque<std::pair<std::string, std::string>> assigned_;  // escalation, agent
@@ -242,7 +249,7 @@ class Day {
 int main(int argc, char** argv) {
   const std::uint64_t steps = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 300'000;
   const std::uint64_t check_every = argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 0;
-  router::core::Day day;
+  router::core::Day day(steps / 3);  // a restart a third of the way through
   for (std::uint64_t n = 1; n <= steps; ++n) {
     day.step(n);
     if ((check_every != 0 && n % check_every == 0) || n == steps) {
