@@ -58,17 +58,10 @@ RuleSet day_rules() {
   general.strategy = Strategy::longest_idle;
   general.fail_after_ms = 300'000;
   rules.queues = {orders, technical, urgent, general};
-  auto route = [](std::string name, std::string when, std::string queue) {
-    RouteSpec r;
-    r.name = std::move(name);
-    r.when.text = std::move(when);
-    r.queue = std::move(queue);
-    return r;
-  };
-  rules.routes = {route("urgent", "escalation.priority >= 3", "urgent"),
-                  route("orders", R"("orders" in escalation.skills)", "orders"),
-                  route("technical", R"("technical" in escalation.skills and escalation.priority >= 1)", "technical"),
-                  route("default", "true", "general")};
+  rules.routes = {RouteSpec{"urgent", {"escalation.priority >= 3", {}}, "urgent", {}},
+                  RouteSpec{"orders", {R"("orders" in escalation.skills)", {}}, "orders", {}},
+                  RouteSpec{"technical", {R"("technical" in escalation.skills and escalation.priority >= 1)", {}}, "technical", {}},
+                  RouteSpec{"default", {"true", {}}, "general", {}}};
   for (int w = 0; w < workspace_total; ++w) {
     for (int a = 0; a < agents_per_workspace; ++a) {
       AgentSpec agent;
@@ -125,11 +118,7 @@ class Day {
         apply(RejectCommand{id, agent});
       }
     } else if (roll < 88 && !open_conversations_.empty()) {
-      InboundEvent message;
-      message.type = InboundType::message;
-      const auto& [workspace, conversation] = open_conversations_[below(static_cast<std::uint32_t>(open_conversations_.size()))];
-      message.workspace_id = workspace;
-      message.conversation_id = conversation;
+      InboundEvent message = on_some_conversation(InboundType::message);
       message.text = "Any news? My order number is 4711-" + std::to_string(n % 997);
       apply(message);
     } else if (roll < 91) {
@@ -145,12 +134,7 @@ class Day {
         apply(SetAgentStatusCommand{agent, below(3) == 0 ? AgentStatus::away : AgentStatus::available});
       }
     } else if (roll < 92 && !open_conversations_.empty()) {
-      InboundEvent closed;
-      closed.type = InboundType::conversation_closed;
-      const auto& [workspace, conversation] = open_conversations_[below(static_cast<std::uint32_t>(open_conversations_.size()))];
-      closed.workspace_id = workspace;
-      closed.conversation_id = conversation;
-      apply(closed);
+      apply(on_some_conversation(InboundType::conversation_closed));
     } else {
       apply(TickCommand{});
     }
@@ -169,6 +153,16 @@ class Day {
     auto front = std::move(list.front());
     list.pop_front();
     return front;
+  }
+
+  // An event of `type` on one of the recent conversations (some of them closed since).
+  InboundEvent on_some_conversation(InboundType type) {
+    InboundEvent e;
+    e.type = type;
+    const auto& [workspace, conversation] = open_conversations_[below(static_cast<std::uint32_t>(open_conversations_.size()))];
+    e.workspace_id = workspace;
+    e.conversation_id = conversation;
+    return e;
   }
 
   InboundEvent arrival(std::uint64_t n) {
