@@ -398,7 +398,11 @@ void Router::State::trim_trail(Escalation& esc) {
 
 void Router::State::close(EscalationIndex index, EscalationStatus status, OutboundType type, const std::string& why) {
   const bool drops = closed_order.size() >= options.max_closed && closed_order.size() > 0;
-  if (drops) prefetch_drop(closed_order[0]);  // this close drops the oldest: asked for now, it arrives meanwhile
+  if (drops) {  // this close drops the oldest: asked for now, it arrives meanwhile
+    prefetch_drop(closed_order[0]);
+    prefetch_drop_links(closed_order[0]);  // its links were asked for by the close before
+    if (closed_order.size() > 1) __builtin_prefetch(&links[closed_order[1]]);  // the next close's
+  }
   Escalation& esc = *escalation(index);
   if (esc.assignee != no_index) {  // the agent it frees: read next (release), and by the pull after
     const char* a = reinterpret_cast<const char*>(&agents[esc.assignee]);
@@ -426,7 +430,6 @@ void Router::State::close(EscalationIndex index, EscalationStatus status, Outbou
     e.agent_name = agents[holder].name;
     e.agent_avatar = agents[holder].avatar;
   }
-  if (drops) prefetch_drop_links(closed_order[0]);
   closed_order.push_back(index);
   while (closed_order.size() > options.max_closed) {
     const EscalationIndex old = closed_order.front();

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstddef>
 #include <deque>
 #include <limits>
 #include <map>
@@ -203,12 +204,17 @@ struct Deadline {
 // the contacts map is bounded by the escalations kept. Its escalations are the ones kept, chained
 // through their slots (SlotLinks::contact_prev/next) in creation order: a new one is linked at the
 // newest end, a dropped one unlinked wherever it is; no list of ids to grow, trim or copy.
+//
+// The numbers come first: they are what a drop reads and writes, and in the first 16 bytes they share
+// a cache line with the start of the entry (48 bytes: entries start at 0, 16, 32 or 48 in a line), the
+// line Router::State::prefetch_drop_links asks for. After the key, half of them sat on the next line.
 struct ContactHistory {
-  std::string key;  // workspace \x1f contact id (Router::State::contact_key); empty: a free slot
   AgentIndex last_agent = no_index;
   std::uint32_t newest = no_index;  // slot of its newest escalation kept
   std::uint32_t kept = 0;           // escalations kept that belong to it (runtime; rebuilt on restore)
+  std::string key;  // workspace \x1f contact id (Router::State::contact_key); empty: a free slot
 };
+static_assert(offsetof(ContactHistory, kept) + sizeof(std::uint32_t) <= 16);
 
 // The first entry of an id-ordered range of (id, slot) whose id is not below `id`.
 template <typename It>
