@@ -117,16 +117,26 @@ std::string Router::State::check_invariants() const {
   if (foreign != foreign_ids.size()) return "the foreign-id index names escalations that are not kept";
   // The id order lists every kept escalation once, in increasing id order.
   std::size_t listed = 0;
-  for (std::size_t i = 0; i < by_creation.size(); ++i) {
-    if (i > 0 && !(by_creation[i - 1].first < by_creation[i].first)) return "the id order is not increasing";
-    const EscalationIndex e = by_creation[i].second;
-    if (e == no_index) continue;
-    ++listed;
-    if (e >= escalations.size() || escalations[e] == nullptr || escalations[e]->id != by_creation[i].first) {
-      return "the id order names " + by_creation[i].first + ", which is not kept in its slot";
+  std::string id_order_error;
+  const Id* previous = nullptr;
+  by_creation.for_each_entry([&](std::uint32_t place, const IdOrder::Entry& entry) {
+    if (!id_order_error.empty()) return;
+    if (previous != nullptr && !(*previous < entry.id)) {
+      id_order_error = "the id order is not increasing";
+      return;
     }
-    if (e >= links.size() || links[e].id_order != i) return escalations[e]->id + " does not know its place in the id order";
-  }
+    previous = &entry.id;
+    const EscalationIndex e = entry.slot;
+    if (e == no_index) return;
+    ++listed;
+    if (e >= escalations.size() || escalations[e] == nullptr || escalations[e]->id != entry.id) {
+      id_order_error = "the id order names " + entry.id + ", which is not kept in its slot";
+    } else if (e >= links.size() || links[e].id_order != place) {
+      id_order_error = escalations[e]->id + " does not know its place in the id order";
+    }
+  });
+  if (!id_order_error.empty()) return id_order_error;
+  if (!by_creation.counts_consistent()) return "the id order's live counts are off";
   if (listed != kept) return "the id order lists " + std::to_string(listed) + " of " + std::to_string(kept) + " kept escalations";
   std::size_t live_contacts = 0;
   for (std::uint32_t slot = 0; slot < contacts.size(); ++slot) {

@@ -225,13 +225,9 @@ void Router::State::index_id(EscalationIndex index) {
   Escalation& esc = *escalations[index];
   // Ids are made in increasing order; one that is not (never, but cheap to keep right) goes in its place.
   if (links.size() < escalations.size()) links.resize(escalations.size());
-  if (by_creation.empty() || by_creation.back().first < esc.id) {
-    links[index].id_order = static_cast<std::uint32_t>(by_creation.size());
-    by_creation.emplace_back(esc.id, index);
-  } else {
-    by_creation.emplace(lower_bound_by_id(by_creation.begin(), by_creation.end(), esc.id), esc.id, index);
-    renumber_id_order();
-  }
+  links[index].id_order = by_creation.add(esc.id, index, [this](EscalationIndex e, std::uint32_t place) {
+    links[e].id_order = place;
+  });
 }
 
 void Router::State::unindex_id(EscalationIndex index) {
@@ -239,19 +235,8 @@ void Router::State::unindex_id(EscalationIndex index) {
     const Escalation& esc = *escalations[index];
     if (UlidGenerator::tag_of(esc.id) != index) foreign_ids.erase(hash_text(esc.id), [&](EscalationIndex e) { return e == index; });
   }
-  by_creation[links[index].id_order].second = no_index;
+  by_creation.erase(links[index].id_order, [this](EscalationIndex e, std::uint32_t place) { links[e].id_order = place; });
   links[index].id_order = no_index;
-  if (++by_creation_holes > 1024 && by_creation_holes * 2 > by_creation.size()) {
-    std::erase_if(by_creation, [](const auto& entry) { return entry.second == no_index; });
-    by_creation_holes = 0;
-    renumber_id_order();
-  }
-}
-
-void Router::State::renumber_id_order() {
-  for (std::size_t i = 0; i < by_creation.size(); ++i) {
-    if (by_creation[i].second != no_index) links[by_creation[i].second].id_order = static_cast<std::uint32_t>(i);
-  }
 }
 
 std::uint32_t Router::State::find_contact(std::string_view key) const { return find_contact(key, hash_text(key)); }
@@ -458,7 +443,7 @@ void Router::State::prefetch_drop(EscalationIndex index) const {
 
 void Router::State::prefetch_drop_links(EscalationIndex index) const {
   const SlotLinks& l = links[index];
-  if (l.id_order < by_creation.size()) __builtin_prefetch(&by_creation[l.id_order], 1);
+  if (const IdOrder::Entry* entry = by_creation.find(l.id_order)) __builtin_prefetch(entry, 1);
   if (l.contact < contacts.size()) __builtin_prefetch(&contacts[l.contact], 1);
   if (l.contact_prev < links.size()) __builtin_prefetch(&links[l.contact_prev], 1);
   if (l.contact_next < links.size()) __builtin_prefetch(&links[l.contact_next], 1);

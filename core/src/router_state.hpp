@@ -18,6 +18,7 @@
 #include "router/core/router.hpp"
 #include "router/core/flat_index.hpp"
 #include "escalation_slots.hpp"
+#include "id_order.hpp"
 #include "ordered_run.hpp"
 #include "ulid.hpp"
 
@@ -318,10 +319,8 @@ struct Router::State {
   // the slot and compares that escalation's id, reading no index. Ids that do not name their slot
   // (restored from a snapshot made before ids did) are indexed here, and only they.
   FlatIndex foreign_ids;
-  // Kept escalations in id order (listings): ids are made in increasing order, so creation appends;
-  // a dropped one leaves a hole (no_index) until the holes outnumber the rest.
-  std::vector<std::pair<Id, EscalationIndex>> by_creation;
-  std::size_t by_creation_holes = 0;
+  // Kept escalations in id order (listings, snapshots): creation appends, a drop leaves a hole.
+  IdOrder by_creation;
   FlatIndex open_by_conversation;  // open escalations by (workspace, conversation id)
   SlotFifo closed_order;  // closed escalations kept, oldest first
   std::vector<ContactHistory> contacts;  // slots; free ones have an empty key
@@ -413,7 +412,6 @@ struct Router::State {
   EscalationIndex index_of_id(std::string_view id) const;
   void index_id(EscalationIndex index);  // a new escalation: the newest id, naming its slot
   void unindex_id(EscalationIndex index);  // before it is dropped
-  void renumber_id_order();                // after by_creation moved entries: each slot's links.id_order
   void prefetch_drop(EscalationIndex index) const;        // cache hints for the escalation a close drops:
   void prefetch_drop_links(EscalationIndex index) const;  // its object and links, then what the links name
   // The open escalation of a conversation, or no_index.

@@ -317,6 +317,7 @@ Result<Router> Router::restore(std::string_view bytes) {
   }
   const std::uint32_t slots = r.count(1);
   s.escalations.resize(slots);
+  std::vector<IdOrder::Entry> in_order;  // the kept escalations, sorted by id below
   for (EscalationIndex i = 0; i < slots && r.ok(); ++i) {
     if (!r.b()) continue;
     Escalation read;
@@ -332,7 +333,7 @@ Result<Router> Router::restore(std::string_view bytes) {
     s.escalations.emplace(i, std::move(read));
     // An id names its slot, except one made before ids did: those are indexed (foreign_ids).
     if (UlidGenerator::tag_of(s.escalations[i]->id) != i) s.foreign_ids.insert(hash_text(s.escalations[i]->id), i);
-    s.by_creation.emplace_back(s.escalations[i]->id, i);
+    in_order.push_back(IdOrder::Entry{s.escalations[i]->id, i});
     if (open) {
       if (s.open_index_of(s.escalations[i]->workspace, s.escalations[i]->conversation_id) != no_index) {
         return invalid_argument("snapshot: two open escalations for conversation " + s.escalations[i]->conversation_id);
@@ -341,9 +342,9 @@ Result<Router> Router::restore(std::string_view bytes) {
       ++s.open_count;
     }
   }
-  std::sort(s.by_creation.begin(), s.by_creation.end());
+  std::sort(in_order.begin(), in_order.end(), [](const IdOrder::Entry& a, const IdOrder::Entry& b) { return a.id < b.id; });
   s.links.assign(s.escalations.size(), {});
-  s.renumber_id_order();
+  s.by_creation.assign(in_order, [&](EscalationIndex e, std::uint32_t place) { s.links[e].id_order = place; });
   s.free_slots = r.syms();
   const std::vector<EscalationIndex> closed = r.syms();
   for (EscalationIndex index : closed) s.closed_order.push_back(index);
@@ -356,8 +357,8 @@ Result<Router> Router::restore(std::string_view bytes) {
     r.ids();  // its escalations: the chain is rebuilt from the escalations below
   }
   // Each kept escalation joins its contact's chain, in creation (id) order.
-  for (const auto& [id, i] : s.by_creation) {
-    s.link_to_contact(i, s.contact_slot(s.contact_key(*s.escalations[i])));
+  for (const IdOrder::Entry& entry : in_order) {
+    s.link_to_contact(entry.slot, s.contact_slot(s.contact_key(*s.escalations[entry.slot])));
   }
   for (std::uint32_t slot = 0; slot < s.contacts.size(); ++slot) {
     if (!s.contacts[slot].key.empty() && s.contacts[slot].kept == 0) s.drop_contact(slot);  // none of theirs kept

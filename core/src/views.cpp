@@ -100,23 +100,21 @@ EscalationPage Router::list_escalations(const EscalationFilter& f) const {
   }
   const std::uint32_t limit = std::clamp<std::uint32_t>(f.limit, 1, 200);
   // Newest first: ULIDs sort by creation time.
-  auto it = f.cursor.empty() ? s.by_creation.end() : lower_bound_by_id(s.by_creation.begin(), s.by_creation.end(), f.cursor);
-  while (it != s.by_creation.begin()) {
-    --it;
-    if (it->second == no_index) continue;  // dropped
-    const Escalation& esc = *s.escalations[it->second];
-    if (ws != no_symbol && esc.workspace != ws) continue;
-    if (!f.allowed_workspaces.empty() && std::find(allowed.begin(), allowed.end(), esc.workspace) == allowed.end()) continue;
-    if (!f.conversation_id.empty() && esc.conversation_id != f.conversation_id) continue;
-    if (queue != no_symbol && esc.queue != queue) continue;
-    if (agent != no_index && esc.assignee != agent && esc.taken_over_by != agent) continue;
-    if (f.statuses && std::find(f.statuses->begin(), f.statuses->end(), esc.status) == f.statuses->end()) continue;
+  s.by_creation.walk_back(f.cursor, [&](EscalationIndex index) {
+    const Escalation& esc = *s.escalations[index];
+    if (ws != no_symbol && esc.workspace != ws) return true;
+    if (!f.allowed_workspaces.empty() && std::find(allowed.begin(), allowed.end(), esc.workspace) == allowed.end()) return true;
+    if (!f.conversation_id.empty() && esc.conversation_id != f.conversation_id) return true;
+    if (queue != no_symbol && esc.queue != queue) return true;
+    if (agent != no_index && esc.assignee != agent && esc.taken_over_by != agent) return true;
+    if (f.statuses && std::find(f.statuses->begin(), f.statuses->end(), esc.status) == f.statuses->end()) return true;
     if (page.items.size() == limit) {
       page.next_cursor = page.items.back()->id;
-      break;
+      return false;
     }
     page.items.push_back(&esc);
-  }
+    return true;
+  });
   return page;
 }
 
