@@ -149,8 +149,10 @@ TEST(IdOrder, AgreesWithAMapThroughRandomAppendsDropsAndPages) {
       t.add(next_id, next_slot);
       live.push_back(next_slot++);
     } else {
-      // Mostly the oldest (the retention window), sometimes any (an open one closing late).
-      const std::size_t at = rng() % 4 == 0 ? rng() % live.size() : rng() % std::min<std::size_t>(live.size(), 16);
+      // Mostly the oldest (the retention window), sometimes any (an open one closing late); in some
+      // phases any at all, so that segments in the middle thin out and are compacted.
+      const bool anywhere = (step / 5'000) % 4 == 3 || rng() % 4 == 0;
+      const std::size_t at = anywhere ? rng() % live.size() : rng() % std::min<std::size_t>(live.size(), 16);
       t.erase(live[at]);
       live.erase(live.begin() + static_cast<std::ptrdiff_t>(at));
     }
