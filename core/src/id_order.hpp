@@ -11,6 +11,7 @@
 // input (a pause of 1.6-2.6 ms every ~112,000 closes at the default window; BENCHMARKS.md).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <string_view>
@@ -141,28 +142,15 @@ class IdOrder {
     } else {
       // The last segment whose first id is below `before` holds the boundary: every later one starts at
       // or above it (segments are in order, and a segment's entries are never below its first id).
-      std::size_t lo = 0, hi = segments_.size();
-      while (lo < hi) {
-        const std::size_t mid = lo + (hi - lo) / 2;
-        if (std::string_view(segments_[mid].first_id) < before) {
-          lo = mid + 1;
-        } else {
-          hi = mid;
-        }
-      }
-      s = lo;
+      const auto below = [before](const Id& id) { return std::string_view(id) < before; };
+      s = static_cast<std::size_t>(std::partition_point(segments_.begin(), segments_.end(),
+                                                        [&](const Segment& seg) { return below(seg.first_id); }) -
+                                   segments_.begin());
       if (s == 0) return;
       const auto& entries = segments_[s - 1].entries;
-      std::size_t a = 0, b = entries.size();
-      while (a < b) {
-        const std::size_t mid = a + (b - a) / 2;
-        if (std::string_view(entries[mid].id) < before) {
-          a = mid + 1;
-        } else {
-          b = mid;
-        }
-      }
-      end = a;
+      end = static_cast<std::size_t>(
+          std::partition_point(entries.begin(), entries.end(), [&](const Entry& e) { return below(e.id); }) -
+          entries.begin());
     }
     for (; s > 0; --s) {
       const auto& entries = segments_[s - 1].entries;

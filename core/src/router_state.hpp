@@ -217,12 +217,6 @@ struct ContactHistory {
 };
 static_assert(offsetof(ContactHistory, kept) + sizeof(std::uint32_t) <= 16);
 
-// The first entry of an id-ordered range of (id, slot) whose id is not below `id`.
-template <typename It>
-It lower_bound_by_id(It first, It last, std::string_view id) {
-  return std::lower_bound(first, last, id, [](const auto& entry, std::string_view key) { return entry.first < key; });
-}
-
 // A slot for a new entry of `slots`: a freed one if there is one (the caller resets it), else a
 // new default-constructed one at the end.
 template <typename Slots>
@@ -326,10 +320,10 @@ struct Router::State {
   std::vector<ContactHistory> contacts;  // slots; free ones have an empty key
   std::vector<std::uint32_t> free_contacts;
   FlatIndex contact_by_key;
-  // Per escalation slot, beside the escalations (8 bytes a slot): its contact's slot (no_index: none),
-  // so the hot path does not look the contact up again, and its place in the id order (by_creation).
-  // Dropping an escalation and renumbering the id order after a compaction touch this dense array,
-  // not each escalation (a renumbering was 3-4 ms at 100,000 kept, one cache miss per escalation).
+  // Per escalation slot, beside the escalations (16 bytes a slot): its contact's slot (no_index: none),
+  // so the hot path does not look the contact up again, its place in the id order (by_creation) and
+  // its contact chain. A drop and the id order's renumbering (of a compacted segment) touch this dense
+  // array, not each escalation.
   struct SlotLinks {
     std::uint32_t contact = no_index;
     std::uint32_t id_order = no_index;
