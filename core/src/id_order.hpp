@@ -31,9 +31,13 @@ class IdOrder {
   static constexpr std::uint32_t hole = 0xFFFFFFFFu;
   static constexpr std::uint32_t offset_bits = 10;
   static constexpr std::uint32_t segment_size = 1u << offset_bits;
-  // Segment numbers wrap at 2^22; places stay unique while fewer than that many segments are kept
-  // (four billion escalations created between the oldest kept and the newest).
+  // Segment numbers wrap at 2^22; places stay unique while fewer than that many segments are kept.
+  // An escalation kept open while two billion others are created after it (the oldest segment stays
+  // while it does) would come near that: the order is then rebuilt, once, in fresh segments.
   static constexpr std::uint32_t number_mask = (1u << (32 - offset_bits)) - 1;
+
+  IdOrder() = default;
+  explicit IdOrder(std::size_t max_segments) : max_segments_(max_segments) {}  // tests: a lower limit
 
   // Appends `id`, above every id in the order, for `slot`; returns its place. An id that is not above
   // the last (never made by the core, but cheap to keep right) is put in its place: the order is then
@@ -43,7 +47,12 @@ class IdOrder {
     if (!segments_.empty() && !segments_.back().entries.empty() && !(segments_.back().entries.back().id < id)) {
       return insert_rebuilding(id, slot, moved);
     }
-    if (segments_.empty() || segments_.back().entries.size() == segment_size) new_segment(id);
+    if (segments_.empty() || segments_.back().entries.size() == segment_size) {
+      if (segments_.size() >= max_segments_ && live_ < max_segments_ / 2 * segment_size) {
+        return insert_rebuilding(id, slot, moved);  // mostly holes and emptied segments: start afresh
+      }
+      new_segment(id);
+    }
     Segment& back = segments_.back();
     back.entries.push_back(Entry{id, slot});
     ++back.live;
@@ -234,6 +243,7 @@ class IdOrder {
   }
 
   std::deque<Segment> segments_;
+  std::size_t max_segments_ = number_mask / 2;
   std::uint32_t front_number_ = 0;  // the number of segments_.front()
   std::size_t live_ = 0;
 };

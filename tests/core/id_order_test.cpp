@@ -136,6 +136,35 @@ TEST(IdOrder, PutsAnIdBelowTheLastInItsPlace) {
   t.expect_consistent();
 }
 
+TEST(IdOrder, RebuildsInFreshSegmentsBeforeItsNumbersCouldWrap) {
+  Tracked t;
+  t.order = IdOrder(4);  // four segments at most (2^21 in the router)
+  std::uint32_t slot = 0;
+  for (; slot < 4 * 1024; ++slot) t.add(slot + 1, slot);
+  // The first escalation stays open; the rest of the first three segments is dropped.
+  for (std::uint32_t s = 1; s < 3 * 1024; ++s) t.erase(s);
+  EXPECT_EQ(t.order.segment_count(), 4u);
+  t.add(slot + 1, slot);  // needs a fifth: rebuilt instead, every live entry told its new place
+  ++slot;
+  t.expect_consistent();
+  EXPECT_EQ(t.order.segment_count(), 2u);  // 1 + 1,024 + 1 live entries
+  EXPECT_EQ(t.page("", 2), (std::vector<std::uint32_t>{4096, 4095}));
+  // Thousands more created and dropped after it, the first still open: rebuilt whenever the limit is
+  // reached, so there are never more than four segments.
+  std::vector<std::uint32_t> live;
+  for (std::uint32_t s = 3 * 1024; s < slot; ++s) live.push_back(s);
+  for (; slot < 40 * 1024; ++slot) {
+    t.add(slot + 1, slot);
+    live.push_back(slot);
+    t.erase(live.front());
+    live.erase(live.begin());
+    ASSERT_LE(t.order.segment_count(), 4u);
+  }
+  t.expect_consistent();
+  EXPECT_EQ(t.page(std::string_view(id_of(2)), 5), std::vector<std::uint32_t>{0});
+  EXPECT_EQ(t.page("", 1), std::vector<std::uint32_t>{slot - 1});
+}
+
 TEST(IdOrder, AgreesWithAMapThroughRandomAppendsDropsAndPages) {
   std::mt19937_64 rng(7);
   Tracked t;
