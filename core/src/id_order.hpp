@@ -47,17 +47,11 @@ class IdOrder {
     if (!segments_.empty() && !segments_.back().entries.empty() && !(segments_.back().entries.back().id < id)) {
       return insert_rebuilding(id, slot, moved);
     }
-    if (segments_.empty() || segments_.back().entries.size() == segment_size) {
-      if (segments_.size() >= max_segments_ && live_ < max_segments_ / 2 * segment_size) {
-        return insert_rebuilding(id, slot, moved);  // mostly holes and emptied segments: start afresh
-      }
-      new_segment(id);
+    const bool needs_segment = segments_.empty() || segments_.back().entries.size() == segment_size;
+    if (needs_segment && segments_.size() >= max_segments_ && live_ < max_segments_ / 2 * segment_size) {
+      return insert_rebuilding(id, slot, moved);  // mostly holes and emptied segments: start afresh
     }
-    Segment& back = segments_.back();
-    back.entries.push_back(Entry{id, slot});
-    ++back.live;
-    ++live_;
-    return place_of(segments_.size() - 1, back.entries.size() - 1);
+    return push(Entry{id, slot});
   }
 
   // Drops the entry at `place` (as returned by add or moved). May tidy its segment: `moved(slot,
@@ -111,13 +105,7 @@ class IdOrder {
   template <typename Moved>
   void assign(const std::vector<Entry>& sorted, Moved&& moved) {
     clear();
-    for (const Entry& e : sorted) {
-      if (segments_.empty() || segments_.back().entries.size() == segment_size) new_segment(e.id);
-      segments_.back().entries.push_back(e);
-      ++segments_.back().live;
-      ++live_;
-      moved(e.slot, place_of(segments_.size() - 1, segments_.back().entries.size() - 1));
-    }
+    for (const Entry& e : sorted) moved(e.slot, push(e));
   }
 
   // Every entry, holes included, oldest first: f(place, entry).
@@ -195,11 +183,19 @@ class IdOrder {
     return static_cast<std::uint32_t>(((front_number_ + segment) & number_mask) << offset_bits | offset);
   }
 
-  void new_segment(const Id& first) {
-    Segment seg;
-    seg.entries.reserve(segment_size);
-    seg.first_id = first;
-    segments_.push_back(std::move(seg));
+  // Appends `e` after every entry, in a new segment if the newest is full; returns its place.
+  std::uint32_t push(const Entry& e) {
+    if (segments_.empty() || segments_.back().entries.size() == segment_size) {
+      Segment seg;
+      seg.entries.reserve(segment_size);
+      seg.first_id = e.id;
+      segments_.push_back(std::move(seg));
+    }
+    Segment& back = segments_.back();
+    back.entries.push_back(e);
+    ++back.live;
+    ++live_;
+    return place_of(segments_.size() - 1, back.entries.size() - 1);
   }
 
   template <typename Moved>
