@@ -225,6 +225,7 @@ void Router::State::index_id(EscalationIndex index) {
   Escalation& esc = *escalations[index];
   // Ids are made in increasing order; one that is not (never, but cheap to keep right) goes in its place.
   if (links.size() < escalations.size()) links.resize(escalations.size());
+  links[index].sent = QueueNotice{};  // a reused slot: nothing told yet
   links[index].id_order = by_creation.add(esc.id, index, [this](EscalationIndex e, std::uint32_t place) {
     links[e].id_order = place;
   });

@@ -423,7 +423,11 @@ TEST_F(Routing, QueueUpdatesAreRateLimitedPerConversation) {
   // c1 leaves the queue right away: c2 and c3 were told their position less than 10 s ago.
   auto out = apply(AssignCommand{esc("c1").id, "a-1"});
   EXPECT_EQ(find(out, OutboundType::escalation_queue_update), nullptr);
-  out = advance(10'000);
+  // The queue is walked again a tenth of the interval later, but still tells no one until 10 s
+  // after what it last told them.
+  EXPECT_EQ(find(advance(1'000), OutboundType::escalation_queue_update), nullptr);
+  EXPECT_EQ(find(advance(8'999), OutboundType::escalation_queue_update), nullptr);
+  out = advance(1);
   int updates = 0;
   for (const auto& e : out.events) {
     if (e.type == OutboundType::escalation_queue_update) {
