@@ -354,7 +354,7 @@ void Router::State::send_queue_update(EscalationIndex index, std::int32_t pos, s
   OutboundEvent& e = emit(OutboundType::escalation_queue_update, &esc);
   e.queue_position = pos;
   e.waiting_time = wait;
-  links[index].sent = QueueNotice{.at = now, .position = pos, .wait_minutes = wait};
+  notices[index] = QueueNotice{.at = now, .position = pos, .wait_minutes = wait};
   esc.announce_pending = false;
 }
 
@@ -370,17 +370,17 @@ void Router::State::walk_queue(std::uint32_t index) {
   // ahead, so that the misses overlap instead of coming one after the other.
   constexpr int lookahead = 16;
   auto ahead = q.waiting.begin();
-  for (int i = 0; i < lookahead && ahead != q.waiting.end(); ++i, ++ahead) __builtin_prefetch(&links[ahead->second]);
+  for (int i = 0; i < lookahead && ahead != q.waiting.end(); ++i, ++ahead) __builtin_prefetch(&notices[ahead->second]);
   for (const auto& [key, esc_index] : q.waiting) {
     ++pos;
     if (ahead != q.waiting.end()) {
-      __builtin_prefetch(&links[ahead->second]);
+      __builtin_prefetch(&notices[ahead->second]);
       ++ahead;
     }
     // Walks run with no work pending (after run_work, or between deadlines, each followed by it), so
     // every escalation queued has been announced (the invariants check it between inputs): the
     // escalations themselves are not read. One that was not (a hand-made snapshot) is told now.
-    const QueueNotice& sent = links[esc_index].sent;
+    const QueueNotice& sent = notices[esc_index];
     const std::int32_t wait = wait_minutes(q, pos);
     if (pos == sent.position && wait == sent.wait_minutes) {
       continue;  // nothing changed

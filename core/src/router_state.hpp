@@ -115,8 +115,8 @@ class ClassHeads {
 };
 
 // What the customer of a waiting escalation was last told of its place in the queue
-// (escalationQueueUpdate): kept by slot beside the escalations (Router::State::SlotLinks), because
-// a queue walk reads it for every escalation of the queue.
+// (escalationQueueUpdate): kept by slot beside the escalations (Router::State::notices), because a
+// queue walk reads it for every escalation of the queue.
 struct QueueNotice {
   TimestampMs at = -1;  // -1: never
   std::int32_t position = -1;
@@ -329,23 +329,22 @@ struct Router::State {
   std::vector<ContactHistory> contacts;  // slots; free ones have an empty key
   std::vector<std::uint32_t> free_contacts;
   FlatIndex contact_by_key;
-  // Per escalation slot, beside the escalations (32 bytes a slot, half a line): its contact's slot
-  // (no_index: none), so the hot path does not look the contact up again, its place in the id order
-  // (by_creation), its contact chain, and what its customer was last told of its place in the queue.
-  // A drop and the id order's renumbering (of a compacted segment) touch this dense array, not each
-  // escalation; so does a queue walk, which reads `sent` for every waiting escalation: from here ~32
-  // bytes each in a few pages, not two lines of each 896-byte escalation in as many pages (the walk
-  // was bound by page walks, BENCHMARKS.md). An arrival writes its slot's links before it is
-  // announced: the announcement's `sent` is on a line already in the cache.
-  struct alignas(32) SlotLinks {
+  // Per escalation slot, beside the escalations (16 bytes a slot): its contact's slot (no_index: none),
+  // so the hot path does not look the contact up again, its place in the id order (by_creation) and
+  // its contact chain. A drop and the id order's renumbering (of a compacted segment) touch this dense
+  // array, not each escalation.
+  struct SlotLinks {
     std::uint32_t contact = no_index;
     std::uint32_t id_order = no_index;
     std::uint32_t contact_prev = no_index;  // the contact's escalation kept before this one (slot)
     std::uint32_t contact_next = no_index;  // the one kept after it
-    QueueNotice sent;
   };
-  static_assert(sizeof(SlotLinks) == 32);
   std::vector<SlotLinks> links;
+  // Per slot too (16 bytes): what its customer was last told of its place in the queue. A queue walk
+  // reads it for every waiting escalation: from here in a few pages, not two lines of each 896-byte
+  // escalation in as many pages (the walk was bound by page walks, BENCHMARKS.md). A close asks for
+  // the line of the slot it frees, which the next arrival takes.
+  std::vector<QueueNotice> notices;
   ContactHistory& history_of(EscalationIndex index) { return contacts[links[index].contact]; }
   std::uint32_t find_contact(std::string_view key) const;  // its slot, or no_index
   std::uint32_t find_contact(std::string_view key, std::uint64_t hash) const;

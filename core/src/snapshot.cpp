@@ -198,7 +198,7 @@ std::string Router::snapshot() const {
   for (EscalationIndex i = 0; i < s.escalations.size(); ++i) {
     const Escalation* e = s.escalations[i];
     w.b(e != nullptr);
-    if (e) write_escalation(w, *e, s.links[i].sent);
+    if (e) write_escalation(w, *e, s.notices[i]);
   }
   w.syms(s.free_slots);
   std::vector<EscalationIndex> closed(s.closed_order.size());
@@ -318,11 +318,12 @@ Result<Router> Router::restore(std::string_view bytes) {
   const std::uint32_t slots = r.count(1);
   s.escalations.resize(slots);
   s.links.assign(slots, {});
+  s.notices.assign(slots, {});
   std::vector<IdOrder::Entry> in_order;  // the kept escalations, sorted by id below
   for (EscalationIndex i = 0; i < slots && r.ok(); ++i) {
     if (!r.b()) continue;
     Escalation read;
-    read_escalation(r, read, s.links[i].sent);
+    read_escalation(r, read, s.notices[i]);
     if (!valid_symbol(read.workspace) || !valid_symbol(read.queue) ||
         (read.assignee != no_index && read.assignee >= agent_count)) {
       return invalid_argument("snapshot: escalation " + read.id + " is inconsistent");
