@@ -285,7 +285,7 @@ extern template class BasicEntryBlock<MessageLog::inline_bytes>;
 // inline room (the last Trail::inline_bytes) is never read then. 896 bytes: one 896-byte
 // allocation (jemalloc and glibc size classes), the trail and first message included. What its
 // customer was last told of its place in the queue is not here: the router keeps it by slot, apart
-// (QueueNotice, in its per-slot links), because a queue walk reads it for every waiting escalation.
+// (QueueNotice, an array by slot), because a queue walk reads it for every waiting escalation.
 struct Escalation {
   // Line 0: what a lookup by id, a close and every outbound event read.
   Id id;  // a ULID
