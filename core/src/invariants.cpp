@@ -95,8 +95,8 @@ std::string Router::State::check_invariants() const {
       return "closed " + esc->id + " is still held or queued";
     }
     if (esc->status == EscalationStatus::queued && esc->assignee != no_index) return esc->id + " is queued with an assignee";
-    // Between inputs every waiting escalation has been told its position (queue walks rely on it).
-    if (esc->status == EscalationStatus::queued && esc->announce_pending) return esc->id + " is queued and never announced";
+    // Between inputs every waiting escalation has been told its position once.
+    if (esc->status == EscalationStatus::queued && esc->announce_pending) return esc->id + " is queued and was not told its position";
   }
   if (open != open_count || open != open_by_conversation.size()) return "open escalation count is off";
   // Every kept escalation is findable by its id, and nothing else is. Contacts are remembered while

@@ -349,12 +349,14 @@ void Router::State::record_assignment(std::uint32_t queue_index) {
   mark_dirty(queue_index);
 }
 
-void Router::State::send_queue_update(EscalationIndex index, std::int32_t pos, std::int32_t wait) {
-  Escalation& esc = *escalation(index);
+void Router::State::send_queue_update(Escalation& esc, std::int32_t pos, std::int32_t wait, bool forced) {
+  (void)forced;
   OutboundEvent& e = emit(OutboundType::escalation_queue_update, &esc);
   e.queue_position = pos;
   e.waiting_time = wait;
-  notices[index] = QueueNotice{.at = now, .position = pos, .wait_minutes = wait};
+  esc.sent_position = pos;
+  esc.sent_wait_minutes = wait;
+  esc.sent_update_at = now;
   esc.announce_pending = false;
 }
 
@@ -366,29 +368,17 @@ void Router::State::walk_queue(std::uint32_t index) {
   const DurationMs interval = rules.spec.settings.queue_update_interval_ms;
   TimestampMs next = -1;
   std::int32_t pos = 0;
-  // What was sent is read in queue order, which is not slot order: each is asked for a few entries
-  // ahead, so that the misses overlap instead of coming one after the other.
-  constexpr int lookahead = 16;
-  auto ahead = q.waiting.begin();
-  for (int i = 0; i < lookahead && ahead != q.waiting.end(); ++i, ++ahead) __builtin_prefetch(&notices[ahead->second]);
   for (const auto& [key, esc_index] : q.waiting) {
     ++pos;
-    if (ahead != q.waiting.end()) {
-      __builtin_prefetch(&notices[ahead->second]);
-      ++ahead;
-    }
-    // Walks run with no work pending (after run_work, or between deadlines, each followed by it), so
-    // every escalation queued has been announced (the invariants check it between inputs): the
-    // escalations themselves are not read. One that was not (a hand-made snapshot) is told now.
-    const QueueNotice& sent = notices[esc_index];
+    Escalation& esc = *escalation(esc_index);
     const std::int32_t wait = wait_minutes(q, pos);
-    if (pos == sent.position && wait == sent.wait_minutes) {
-      continue;  // nothing changed
+    if (esc.announce_pending || (pos == esc.sent_position && wait == esc.sent_wait_minutes)) {
+      continue;  // announced separately once placed, or nothing changed
     }
-    if (sent.at < 0 || now - sent.at >= interval) {
-      send_queue_update(esc_index, pos, wait);
+    if (esc.sent_update_at < 0 || now - esc.sent_update_at >= interval) {
+      send_queue_update(esc, pos, wait, false);
     } else {
-      const TimestampMs due = sent.at + interval;
+      const TimestampMs due = esc.sent_update_at + interval;
       next = next < 0 ? due : std::min(next, due);
     }
   }
@@ -975,7 +965,7 @@ void Router::State::run_work() {
       if (esc->status == EscalationStatus::queued && esc->announce_pending) {
         // Always right after it is queued: its position and estimate.
         const std::int32_t pos = position(*esc);
-        send_queue_update(item.index, pos, wait_minutes(queues[queue_of(esc->workspace, esc->queue)], pos));
+        send_queue_update(*esc, pos, wait_minutes(queues[queue_of(esc->workspace, esc->queue)], pos), true);
       }
     } else {
       pull(item.index);

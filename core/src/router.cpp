@@ -224,11 +224,7 @@ void Router::State::index_id(EscalationIndex index) {
   // Its id was made naming its slot (next_tagged): nothing to index by id (the invariants check it).
   Escalation& esc = *escalations[index];
   // Ids are made in increasing order; one that is not (never, but cheap to keep right) goes in its place.
-  if (links.size() < escalations.size()) {
-    links.resize(escalations.size());
-    notices.resize(escalations.size());
-  }
-  notices[index] = QueueNotice{};  // a reused slot: nothing told yet
+  if (links.size() < escalations.size()) links.resize(escalations.size());
   links[index].id_order = by_creation.add(esc.id, index, [this](EscalationIndex e, std::uint32_t place) {
     links[e].id_order = place;
   });
@@ -451,7 +447,6 @@ void Router::State::prefetch_drop_links(EscalationIndex index) const {
   if (l.contact < contacts.size()) __builtin_prefetch(&contacts[l.contact], 1);
   if (l.contact_prev < links.size()) __builtin_prefetch(&links[l.contact_prev], 1);
   if (l.contact_next < links.size()) __builtin_prefetch(&links[l.contact_next], 1);
-  __builtin_prefetch(&notices[index], 1);  // the next arrival takes the slot and is announced
 }
 
 void Router::State::upsert_agent(const AgentSpec& spec, bool from_config) {

@@ -114,15 +114,6 @@ class ClassHeads {
   std::vector<Entry> entries_;
 };
 
-// What the customer of a waiting escalation was last told of its place in the queue
-// (escalationQueueUpdate): kept by slot beside the escalations (Router::State::notices), because a
-// queue walk reads it for every escalation of the queue.
-struct QueueNotice {
-  TimestampMs at = -1;  // -1: never
-  std::int32_t position = -1;
-  std::int32_t wait_minutes = -1;
-};
-
 // One queue of one workspace (workspaces never share queues: SPEC §11 partitions by workspace).
 struct QueueState {
   Symbol workspace = no_symbol;
@@ -340,11 +331,6 @@ struct Router::State {
     std::uint32_t contact_next = no_index;  // the one kept after it
   };
   std::vector<SlotLinks> links;
-  // Per slot too (16 bytes): what its customer was last told of its place in the queue. A queue walk
-  // reads it for every waiting escalation: from here in a few pages, not two lines of each 896-byte
-  // escalation in as many pages (the walk was bound by page walks, BENCHMARKS.md). A close asks for
-  // the line of the slot it frees, which the next arrival takes.
-  std::vector<QueueNotice> notices;
   ContactHistory& history_of(EscalationIndex index) { return contacts[links[index].contact]; }
   std::uint32_t find_contact(std::string_view key) const;  // its slot, or no_index
   std::uint32_t find_contact(std::string_view key, std::uint64_t hash) const;
@@ -475,7 +461,7 @@ struct Router::State {
   void mark_dirty(std::uint32_t queue);
   std::int32_t position(const Escalation& esc) const;
   std::int32_t wait_minutes(const QueueState& queue, std::int32_t position) const;
-  void send_queue_update(EscalationIndex index, std::int32_t position, std::int32_t wait);
+  void send_queue_update(Escalation& esc, std::int32_t position, std::int32_t wait, bool forced);
   void walk_queue(std::uint32_t queue);
   void walk_dirty_queues();
   std::set<std::uint32_t> dirty_queues;

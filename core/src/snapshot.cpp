@@ -46,7 +46,7 @@ Decision read_decision(ByteReader& r) {
   return d;
 }
 
-void write_escalation(ByteWriter& w, const Escalation& e, const QueueNotice& sent) {
+void write_escalation(ByteWriter& w, const Escalation& e) {
   w.str(e.id);
   w.u32(e.workspace);
   w.str(e.conversation_id);
@@ -87,16 +87,16 @@ void write_escalation(ByteWriter& w, const Escalation& e, const QueueNotice& sen
   }
   w.u32(static_cast<std::uint32_t>(e.trail.size()));
   for (const auto& d : e.trail) write_decision(w, d);
-  w.i32(sent.position);
-  w.i32(sent.wait_minutes);
-  w.i64(sent.at);
+  w.i32(e.sent_position);
+  w.i32(e.sent_wait_minutes);
+  w.i64(e.sent_update_at);
   w.i32(e.external_position);
   w.i32(e.external_wait_minutes);
   w.u64(e.queue_seq);
   w.b(e.announce_pending);
 }
 
-void read_escalation(ByteReader& r, Escalation& e, QueueNotice& sent) {
+void read_escalation(ByteReader& r, Escalation& e) {
   e.id = r.id();
   e.workspace = r.u32();
   e.conversation_id = r.str();
@@ -138,9 +138,9 @@ void read_escalation(ByteReader& r, Escalation& e, QueueNotice& sent) {
     e.messages.push_back(m);
   }
   for (std::size_t i = r.count(8); i > 0; --i) e.trail.push_back(read_decision(r));
-  sent.position = r.i32();
-  sent.wait_minutes = r.i32();
-  sent.at = r.i64();
+  e.sent_position = r.i32();
+  e.sent_wait_minutes = r.i32();
+  e.sent_update_at = r.i64();
   e.external_position = r.i32();
   e.external_wait_minutes = r.i32();
   e.queue_seq = r.u64();
@@ -198,7 +198,7 @@ std::string Router::snapshot() const {
   for (EscalationIndex i = 0; i < s.escalations.size(); ++i) {
     const Escalation* e = s.escalations[i];
     w.b(e != nullptr);
-    if (e) write_escalation(w, *e, s.notices[i]);
+    if (e) write_escalation(w, *e);
   }
   w.syms(s.free_slots);
   std::vector<EscalationIndex> closed(s.closed_order.size());
@@ -317,13 +317,11 @@ Result<Router> Router::restore(std::string_view bytes) {
   }
   const std::uint32_t slots = r.count(1);
   s.escalations.resize(slots);
-  s.links.assign(slots, {});
-  s.notices.assign(slots, {});
   std::vector<IdOrder::Entry> in_order;  // the kept escalations, sorted by id below
   for (EscalationIndex i = 0; i < slots && r.ok(); ++i) {
     if (!r.b()) continue;
     Escalation read;
-    read_escalation(r, read, s.notices[i]);
+    read_escalation(r, read);
     if (!valid_symbol(read.workspace) || !valid_symbol(read.queue) ||
         (read.assignee != no_index && read.assignee >= agent_count)) {
       return invalid_argument("snapshot: escalation " + read.id + " is inconsistent");
@@ -345,6 +343,7 @@ Result<Router> Router::restore(std::string_view bytes) {
     }
   }
   std::sort(in_order.begin(), in_order.end(), [](const IdOrder::Entry& a, const IdOrder::Entry& b) { return a.id < b.id; });
+  s.links.assign(s.escalations.size(), {});
   s.by_creation.assign(in_order, [&](EscalationIndex e, std::uint32_t place) { s.links[e].id_order = place; });
   s.free_slots = r.syms();
   const std::vector<EscalationIndex> closed = r.syms();

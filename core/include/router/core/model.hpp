@@ -283,9 +283,7 @@ extern template class BasicEntryBlock<MessageLog::inline_bytes>;
 // texts and lists follow, then the message log and the trail with their inline room. Dropping an
 // escalation reads the lines its destructor walks, which end at the trail's header: the trail's
 // inline room (the last Trail::inline_bytes) is never read then. 896 bytes: one 896-byte
-// allocation (jemalloc and glibc size classes), the trail and first message included. What its
-// customer was last told of its place in the queue is not here: the router keeps it by slot, apart
-// (QueueNotice, an array by slot), because a queue walk reads it for every waiting escalation.
+// allocation (jemalloc and glibc size classes), the trail and first message included.
 struct Escalation {
   // Line 0: what a lookup by id, a close and every outbound event read.
   Id id;  // a ULID
@@ -309,6 +307,8 @@ struct Escalation {
   std::int32_t step = -1;                       // active step of its queue
   // Line 2: queue order and times.
   std::uint32_t eligibility_class = no_index;  // while queued: its class in its queue (runtime index)
+  // Queue updates sent to the customer: the last position/wait and when.
+  std::int32_t sent_position = -1;
   std::uint64_t queue_seq = 0;  // tie-breaker in queue order, unique per (re)queueing
   TimestampMs queued_at = 0;  // kept across requeues: order in the queue
   TimestampMs waiting_since = 0;  // last (re)queued: fail_after counts from here
@@ -316,6 +316,8 @@ struct Escalation {
   TimestampMs assigned_at = -1;
   TimestampMs created_at = 0;
   TimestampMs closed_at = -1;
+  TimestampMs sent_update_at = -1;
+  std::int32_t sent_wait_minutes = -1;
   // From an external queue (inbound escalationQueueUpdate).
   std::int32_t external_position = -1;
   std::int32_t external_wait_minutes = -1;
