@@ -95,7 +95,7 @@ std::string Router::State::check_invariants() const {
       return "closed " + esc->id + " is still held or queued";
     }
     if (esc->status == EscalationStatus::queued && esc->assignee != no_index) return esc->id + " is queued with an assignee";
-    // Between inputs every waiting escalation has been told its position once.
+    // Between inputs every waiting escalation has been told its position since it was last queued.
     if (esc->status == EscalationStatus::queued && esc->announce_pending) return esc->id + " is queued and was not told its position";
   }
   if (open != open_count || open != open_by_conversation.size()) return "open escalation count is off";
