@@ -105,14 +105,15 @@ int main(int argc, char** argv) {
     core::TimestampMs now = 1'773'309'900'000;
     auto first = core::Input{now, core::ReloadRulesCommand{rules()}};
     router.apply(first);
-    (*journal)->append(core::encode_input(first), [] {});
+    (*journal)->append(core::encode_input(first));
     // A snapshot first, then `records` records after it: all of them must be replayed.
     (*journal)->write_snapshot(1, router.snapshot());
     for (std::uint64_t n = 0; n < records; ++n) {
       now += 3;
       const core::Input in{now, input(n, router)};
       router.apply(in);
-      (*journal)->append(core::encode_input(in), [] {});
+      (*journal)->append(core::encode_input(in));
+      if (n % 4096 == 0) (*journal)->commit(nullptr);
     }
     (*journal)->flush();
     std::printf("wrote %llu records after a snapshot; %zu open escalations\n", static_cast<unsigned long long>(records),

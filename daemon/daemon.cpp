@@ -1,5 +1,6 @@
 #include "daemon/daemon.hpp"
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -33,15 +34,29 @@ namespace {
 // Until the Redis publisher and HTTP callbacks exist, outbound events go to the log (debug).
 class LogSink final : public adapters::engine::EventSink {
  public:
-  void publish(const std::vector<core::OutboundEvent>& events) override {
+  void publish(const adapters::engine::OutboundBatch& batch) override {
     if (!spdlog::should_log(spdlog::level::debug)) {
       return;
     }
-    for (const auto& event : events) {
-      spdlog::debug("event {}", core::outbound_event_json(event));
+    for (const std::string& json : batch.json) {
+      spdlog::debug("event {}{}", json, batch.resent ? " (sent again)" : "");
     }
   }
 };
+
+// One io_context per HTTP I/O thread: its connections need no strand, and the core hands each
+// thread a batch's answers in one post.
+std::vector<std::unique_ptr<asio::io_context>> make_io_threads(unsigned count) {
+  std::vector<std::unique_ptr<asio::io_context>> out;
+  for (unsigned i = 0; i < count; ++i) out.push_back(std::make_unique<asio::io_context>(1));
+  return out;
+}
+
+std::vector<asio::io_context*> pointers(const std::vector<std::unique_ptr<asio::io_context>>& ios) {
+  std::vector<asio::io_context*> out;
+  for (const auto& io : ios) out.push_back(io.get());
+  return out;
+}
 
 adapters::http::ApiConfig api_config(const Config& config) { return {config.tokens, config.sources}; }
 
@@ -50,12 +65,13 @@ adapters::http::ApiConfig api_config(const Config& config) { return {config.toke
 struct Daemon::State {
   explicit State(Config c)
       : config(std::move(c)),
-        io(static_cast<int>(config.server.threads)),
+        io(1),
+        http_ios(make_io_threads(config.server.threads)),
         signals(io, SIGTERM, SIGINT, SIGHUP),
         watchdog(io),
-        engine(io, adapters::engine::EngineOptions{}),
+        engine(adapters::engine::EngineOptions{}),
         api(&engine, api_config(config)),
-        server(io, config.server, [this](adapters::http::Request request, adapters::http::Respond respond) {
+        server(io, pointers(http_ios), config.server, [this](adapters::http::Request request, adapters::http::Respond respond) {
           api.handle(std::move(request), std::move(respond));
         }) {
     engine.add_sink(std::make_shared<LogSink>());
@@ -84,7 +100,8 @@ struct Daemon::State {
 
   std::mutex config_mutex;  // reloads come from signals and from the API
   Config config;
-  asio::io_context io;
+  asio::io_context io;  // accepting, signals, Redis, callbacks, timers: the main thread
+  std::vector<std::unique_ptr<asio::io_context>> http_ios;
   asio::signal_set signals;
   asio::steady_timer watchdog;
   adapters::engine::Engine engine;
@@ -198,6 +215,7 @@ struct Daemon::State {
     }
     spdlog::info("stopped");
     io.stop();
+    for (auto& http_io : http_ios) http_io->stop();
   }
 
   void start_watchdog(std::chrono::microseconds interval) {
@@ -262,10 +280,13 @@ int Daemon::run() {
   }
 
   std::vector<std::thread> workers;
-  for (unsigned i = 1; i < s.config.server.threads; ++i) {
-    workers.emplace_back([&s] { s.io.run(); });
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> keep_running;
+  for (auto& http_io : s.http_ios) {
+    keep_running.push_back(asio::make_work_guard(*http_io));
+    workers.emplace_back([io = http_io.get()] { io->run(); });
   }
   s.io.run();
+  for (auto& http_io : s.http_ios) http_io->stop();
   for (auto& worker : workers) {
     worker.join();
   }

@@ -105,6 +105,7 @@ struct DeliveryService::State : std::enable_shared_from_this<State>, storage::Re
   core::TimestampMs armed_for = -1;
   bool stopped = false;
   std::atomic<std::uint64_t> delivered{0}, failed{0}, dead_total{0}, pending_count{0};
+  std::atomic<std::uint64_t> confirmed{0};  // events up to this one are recorded (or need no callback)
   std::mt19937 rng{std::random_device{}()};
 
   void set_sources(std::vector<platforms::SourceSpec> srcs) {
@@ -421,12 +422,23 @@ void DeliveryService::reconfigure(std::vector<platforms::SourceSpec> sources) {
   asio::post(state_->strand, [s = state_, sources = std::move(sources)]() mutable { s->set_sources(std::move(sources)); });
 }
 
-void DeliveryService::publish(const std::vector<core::OutboundEvent>& events) {
-  asio::post(state_->strand, [s = state_, events] {
+void DeliveryService::publish(const engine::OutboundBatch& batch) {
+  // Only the events of sources with a callback are copied and handed over.
+  std::vector<core::OutboundEvent> events;
+  for (const core::OutboundEvent& event : batch.events) {
+    if (!event.source.empty()) events.push_back(event);
+  }
+  const std::uint64_t last = batch.events.empty() ? 0 : batch.events.back().sequence;
+  asio::post(state_->strand, [s = state_, events = std::move(events), last] {
     for (const auto& event : events) s->accept(event);
+    if (last > s->confirmed.load(std::memory_order_relaxed)) s->confirmed.store(last, std::memory_order_release);
     s->pump();
   });
 }
+
+void DeliveryService::resume_after(std::uint64_t sequence) { state_->confirmed.store(sequence, std::memory_order_release); }
+
+std::uint64_t DeliveryService::confirmed_sequence() const { return state_->confirmed.load(std::memory_order_acquire); }
 
 void DeliveryService::list(std::string state, std::vector<std::string> workspaces, std::function<void(std::string)> done) {
   asio::post(state_->strand, [s = state_, state = std::move(state), workspaces = std::move(workspaces), done = std::move(done)] {

@@ -1,7 +1,9 @@
 // Outbound HTTP callbacks to the chat platforms (SPEC §7): at-least-once, in order per conversation,
 // `Idempotency-Key: <eventId>`, retries with exponential backoff and jitter (honouring Retry-After)
 // until max_attempts or max_age, then dead-lettered (listed and retryable through the API).
-// Deliveries are kept in their own journal under storage.dir/deliveries, so pending ones survive a
+// Deliveries are kept in their own journal under storage.dir/deliveries, so pending ones and dead
+// letters survive a restart; as a durable sink of the engine's outbox ("http") it confirms an event
+// once its delivery is recorded there, so a crash before that sends the event again after the
 // restart. Credentials are added from the configuration at send time and never written to disk.
 #pragma once
 
@@ -15,6 +17,10 @@
 #include "adapters/storage/storage_options.hpp"
 #include "router/core/result.hpp"
 #include "router/core/time.hpp"
+
+namespace boost::asio {
+class io_context;
+}
 
 namespace router::adapters::delivery {
 
@@ -38,7 +44,10 @@ class DeliveryService final : public engine::EventSink {
   core::Status start();  // loads the persisted deliveries and starts sending
   void stop();
   void reconfigure(std::vector<platforms::SourceSpec> sources);
-  void publish(const std::vector<core::OutboundEvent>& events) override;
+  void publish(const engine::OutboundBatch& batch) override;
+  std::string_view outbox_name() const override { return "http"; }
+  void resume_after(std::uint64_t sequence) override;
+  std::uint64_t confirmed_sequence() const override;
 
   // {"data": [...]} of deliveries in `state` ("pending" or "dead"), restricted to `workspaces` (empty: all).
   void list(std::string state, std::vector<std::string> workspaces, std::function<void(std::string json)> done);

@@ -1,58 +1,106 @@
 #include "adapters/engine/engine.hpp"
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
 #include <future>
+#include <map>
+#include <mutex>
+#include <thread>
 
 #include "router/core/input_codec.hpp"
 
 namespace router::adapters::engine {
 
-namespace asio = boost::asio;
-
 namespace {
+
 core::TimestampMs wall_clock_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
+
+constexpr const char* marks_file = "outbox.marks";
+constexpr auto marks_interval = std::chrono::milliseconds(200);
+
+// What one batch leaves behind until it is durable: the answers per outlet, the events, how many
+// inputs it held.
+struct Release {
+  std::vector<std::pair<AnswerOutlet*, std::function<void()>>> answers;
+  std::vector<core::OutboundEvent> events;
+  std::vector<std::string> json;
+  std::size_t inputs = 0;
+};
+
+thread_local Release* current_release = nullptr;  // set on the core thread while a batch runs
+
+// "name sequence" per line.
+std::map<std::string, std::uint64_t, std::less<>> parse_marks(const std::string& text) {
+  std::map<std::string, std::uint64_t, std::less<>> out;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    const std::string line = text.substr(start, end - start);
+    const std::size_t space = line.find(' ');
+    if (space != std::string::npos) {
+      char* tail = nullptr;
+      const unsigned long long value = std::strtoull(line.c_str() + space + 1, &tail, 10);
+      if (tail != nullptr && *tail == '\0') out[line.substr(0, space)] = value;
+    }
+    start = end + 1;
+  }
+  return out;
+}
+
 }  // namespace
 
+bool defer_answer(AnswerOutlet& outlet, std::function<void()>& answer) {
+  if (current_release == nullptr) return false;
+  current_release->answers.emplace_back(&outlet, std::move(answer));
+  return true;
+}
+
 struct Engine::State : std::enable_shared_from_this<State> {
-  State(asio::io_context& io, EngineOptions opts) : options(opts), strand(asio::make_strand(io)), timer(strand) {}
+  explicit State(EngineOptions opts) : options(opts) {}
+
+  struct Job {
+    enum class Kind : std::uint8_t { submit, submit_all, read, control };
+    Kind kind = Kind::submit;
+    core::Command command;
+    std::vector<core::Command> commands;
+    Check check;
+    Done done;
+    DoneMany done_many;
+    Read read;
+    std::function<void()> control;
+  };
 
   EngineOptions options;
-  asio::strand<asio::io_context::executor_type> strand;
-  asio::steady_timer timer;
+  // --- shared with the submitting threads
+  std::mutex mutex;
+  std::condition_variable wake;
+  std::vector<Job> inbox;
+  bool core_waiting = false;
+  bool exiting = false;
+  std::atomic<std::size_t> pending{0};
+  std::atomic<bool> ticking{true};
+  std::thread thread;
+
+  // --- the core thread's own
   core::Router router;
   std::unique_ptr<storage::Journal> journal;
   std::uint64_t snapshot_every = 0;
   std::uint64_t since_snapshot = 0;
   std::vector<std::shared_ptr<EventSink>> sinks;
-  std::atomic<std::size_t> pending{0};
-  core::TimestampMs armed_for = -1;
-  bool stopped = false;
-  // Outcomes handed out and done with (on the strand): the next inputs reuse them and their events'
-  // capacity instead of allocating. Small ones only, so a burst (a reload's requeues) is not kept.
-  std::vector<std::shared_ptr<core::Outcome>> spare_outcomes;
-  static constexpr std::size_t max_spare_outcomes = 64;
-  static constexpr std::size_t max_spare_events = 16;
-
-  std::shared_ptr<core::Outcome> take_outcome() {
-    if (spare_outcomes.empty()) return std::make_shared<core::Outcome>();
-    auto outcome = std::move(spare_outcomes.back());
-    spare_outcomes.pop_back();
-    return outcome;
-  }
-  void give_back(std::shared_ptr<core::Outcome> outcome) {
-    if (spare_outcomes.size() < max_spare_outcomes && outcome->events.capacity() <= max_spare_events) {
-      spare_outcomes.push_back(std::move(outcome));
-    }
-  }
+  std::vector<EventSink*> durable_sinks;
+  std::map<std::string, std::uint64_t, std::less<>> marks_written;
+  std::chrono::steady_clock::time_point marks_due{};
+  core::Outcome outcome;  // reused input after input
+  std::unique_ptr<Release> release = std::make_unique<Release>();
 
   bool reserve(std::size_t count) {
     std::size_t current = pending.load(std::memory_order_relaxed);
@@ -64,69 +112,201 @@ struct Engine::State : std::enable_shared_from_this<State> {
     return true;
   }
 
-  // Applies one input; `after` runs on the strand once it is durable, after its events went out.
-  void apply(core::Command command, std::function<void(const core::Outcome&)> after) {
-    const core::Input input{wall_clock_ms(), std::move(command)};
-    std::string record = journal ? core::encode_input(input) : std::string();
-    std::shared_ptr<core::Outcome> outcome = take_outcome();
-    router.apply(input, *outcome);
-    arm(router.next_deadline());
-    auto finish = [self = shared_from_this(), outcome, after = std::move(after)]() {
-      if (!outcome->events.empty()) {
-        for (const auto& sink : self->sinks) sink->publish(outcome->events);  // sinks copy what they keep
-      }
-      if (after) after(*outcome);  // callbacks read it now and keep nothing of it
-      self->give_back(outcome);
-    };
-    if (!journal) {
-      finish();
-      return;
+  void enqueue(Job job) {
+    bool notify = false;
+    {
+      std::lock_guard lock(mutex);
+      inbox.push_back(std::move(job));
+      notify = core_waiting;
+      core_waiting = false;
     }
-    const std::uint64_t seq = journal->append(std::move(record), [self = shared_from_this(), finish = std::move(finish)]() mutable {
-      asio::post(self->strand, std::move(finish));
-    });
-    if (snapshot_every != 0 && ++since_snapshot >= snapshot_every) {
-      since_snapshot = 0;
-      journal->write_snapshot(seq, router.snapshot());  // serialized here, written by the journal's thread
-    }
+    if (notify) wake.notify_one();  // one wake-up per batch: only when the core thread sleeps
   }
 
-  // One timer for the core's earliest deadline; it comes back as a Tick input.
-  void arm(core::TimestampMs deadline) {
-    if (stopped || deadline < 0 || deadline == armed_for) {
-      return;
-    }
-    armed_for = deadline;
-    const auto delay = std::chrono::milliseconds(std::max<core::TimestampMs>(0, deadline - wall_clock_ms()));
-    timer.expires_after(delay);
-    timer.async_wait([self = shared_from_this(), deadline](const boost::system::error_code& ec) {
-      if (ec || self->stopped || self->armed_for != deadline) {
-        return;
+  void start_thread() {
+    thread = std::thread([self = shared_from_this()] { self->run(); });
+  }
+
+  void run() {
+    std::vector<Job> batch;
+    for (;;) {
+      {
+        std::unique_lock lock(mutex);
+        while (inbox.empty() && !exiting) {
+          const core::TimestampMs deadline = ticking ? router.next_deadline() : -1;
+          const core::TimestampMs now = wall_clock_ms();
+          if (deadline >= 0 && deadline <= now) break;  // a timer is due
+          core_waiting = true;
+          auto wait = std::chrono::milliseconds(deadline >= 0 ? deadline - now : 1000);
+          if (!durable_sinks.empty()) wait = std::min<std::chrono::milliseconds>(wait, marks_interval);
+          wake.wait_for(lock, wait);
+          core_waiting = false;
+          if (!durable_sinks.empty() && inbox.empty()) break;  // time to look at the marks
+        }
+        if (exiting && inbox.empty()) break;
+        batch.swap(inbox);
       }
-      self->armed_for = -1;
-      self->apply(core::TickCommand{}, nullptr);
-      self->arm(self->router.next_deadline());
-    });
+      process(batch);
+      batch.clear();
+    }
+    save_marks(true);
+  }
+
+  // Applies one input into `into` and journals it.
+  void apply(core::Command command, core::TimestampMs now, core::Outcome& into) {
+    const core::Input input{now, std::move(command)};
+    if (journal) journal->append(core::encode_input(input));
+    router.apply(input, into);
+    ++since_snapshot;
+  }
+
+  void take_events(core::Outcome& from) {
+    for (core::OutboundEvent& event : from.events) release->events.push_back(std::move(event));
+    from.events.clear();
+  }
+
+  void process(std::vector<Job>& batch) {
+    Release& r = *release;
+    current_release = &r;
+    const core::TimestampMs now = wall_clock_ms();
+    if (ticking) {
+      const core::TimestampMs deadline = router.next_deadline();
+      if (deadline >= 0 && deadline <= now) {
+        apply(core::TickCommand{}, now, outcome);
+        take_events(outcome);
+      }
+    }
+    for (Job& job : batch) {
+      switch (job.kind) {
+        case Job::Kind::read:
+          job.read(router);
+          ++r.inputs;
+          break;
+        case Job::Kind::control:
+          job.control();
+          break;
+        case Job::Kind::submit:
+          if (job.check) {
+            if (std::optional<core::Error> refused = job.check(router)) {
+              outcome = core::Outcome{};
+              outcome.error = std::move(refused);
+              job.done(outcome, router);
+              ++r.inputs;
+              break;
+            }
+          }
+          apply(std::move(job.command), now, outcome);
+          if (job.done) job.done(outcome, router);
+          take_events(outcome);
+          ++r.inputs;
+          break;
+        case Job::Kind::submit_all: {
+          std::vector<core::Outcome> outcomes(job.commands.size());
+          for (std::size_t i = 0; i < job.commands.size(); ++i) apply(std::move(job.commands[i]), now, outcomes[i]);
+          if (job.done_many) job.done_many(outcomes, router);
+          for (auto& o : outcomes) take_events(o);
+          r.inputs += job.commands.size();
+          break;
+        }
+      }
+    }
+    current_release = nullptr;
+    for (const core::OutboundEvent& event : r.events) r.json.push_back(core::outbound_event_json(event));
+    if (journal && snapshot_every != 0 && since_snapshot >= snapshot_every) {
+      // A forked child writes it: input stops only for the fork.
+      if (journal->fork_snapshot(journal->last_seq(), router.sequence(), [this] { return router.snapshot(); })) since_snapshot = 0;
+    }
+    if (!r.answers.empty() || !r.events.empty() || r.inputs != 0) {
+      auto done = std::shared_ptr<Release>(std::move(release));
+      release = std::make_unique<Release>();
+      if (journal) {
+        journal->commit([self = this, done] { self->deliver(*done); });
+      } else {
+        deliver(*done);
+      }
+    } else if (journal) {
+      journal->commit(nullptr);
+    }
+    save_marks(false);
+  }
+
+  // The batch is durable: its events to the sinks, its answers to their I/O threads.
+  void deliver(Release& r) {
+    if (!r.events.empty()) {
+      const OutboundBatch batch{r.events, r.json, false};
+      for (const auto& sink : sinks) sink->publish(batch);
+    }
+    if (!r.answers.empty()) {
+      // Usually one outlet per I/O thread: a short linear search.
+      std::vector<std::pair<AnswerOutlet*, std::vector<std::function<void()>>>> per_outlet;
+      for (auto& [outlet, answer] : r.answers) {
+        auto it = std::find_if(per_outlet.begin(), per_outlet.end(), [o = outlet](const auto& p) { return p.first == o; });
+        if (it == per_outlet.end()) {
+          per_outlet.emplace_back(outlet, std::vector<std::function<void()>>{});
+          it = per_outlet.end() - 1;
+        }
+        it->second.push_back(std::move(answer));
+      }
+      for (auto& [outlet, answers] : per_outlet) outlet->deliver(std::move(answers));
+    }
+    pending.fetch_sub(r.inputs, std::memory_order_relaxed);
+  }
+
+  // outbox.marks: each durable sink's confirmed sequence, written on the journal's thread at most
+  // every marks_interval (and at exit).
+  void save_marks(bool now) {
+    if (!journal || durable_sinks.empty()) return;
+    const auto clock = std::chrono::steady_clock::now();
+    if (!now && clock < marks_due) return;
+    marks_due = clock + marks_interval;
+    std::map<std::string, std::uint64_t, std::less<>> marks;
+    for (EventSink* sink : durable_sinks) marks[std::string(sink->outbox_name())] = std::min(sink->confirmed_sequence(), router.sequence());
+    if (marks == marks_written) return;
+    std::string text;
+    for (const auto& [name, seq] : marks) text += name + ' ' + std::to_string(seq) + '\n';
+    journal->write_file(marks_file, std::move(text));
+    marks_written = std::move(marks);
+  }
+
+  std::uint64_t lowest_mark() const {
+    std::uint64_t lowest = std::numeric_limits<std::uint64_t>::max();
+    for (EventSink* sink : durable_sinks) lowest = std::min(lowest, sink->confirmed_sequence());
+    return lowest;
   }
 };
 
-Engine::Engine(asio::io_context& io, EngineOptions options) : state_(std::make_shared<State>(io, options)) {}
+Engine::Engine(EngineOptions options) : state_(std::make_shared<State>(options)) { state_->start_thread(); }
 
 Engine::~Engine() {
-  stop();
-  state_->journal.reset();  // flushes and joins the writer while the io_context still exists
+  {
+    std::lock_guard lock(state_->mutex);
+    state_->exiting = true;
+  }
+  state_->wake.notify_one();
+  if (state_->thread.joinable()) state_->thread.join();
+  state_->journal.reset();  // fdatasyncs, writes the marks, stops the sync thread
 }
 
-std::vector<core::RuleError> Engine::start_in_memory(const core::RuleSet& rules) { return state_->router.load_rules(rules); }
+std::vector<core::RuleError> Engine::start_in_memory(const core::RuleSet& rules) {
+  std::promise<std::vector<core::RuleError>> result;
+  auto future = result.get_future();
+  State::Job job;
+  job.kind = State::Job::Kind::control;
+  job.control = [s = state_.get(), &rules, &result] { result.set_value(s->router.load_rules(rules)); };
+  state_->enqueue(std::move(job));
+  return future.get();
+}
 
 namespace {
 
-// Rebuilds the router from storage: identity, snapshot, records. Events of replayed inputs are
-// dropped: they were handed out before the restart.
+// Rebuilds the router from storage: identity, snapshot, records. The events of replayed inputs that
+// every durable sink confirmed are dropped; the later ones are kept to be sent again.
 class Replay final : public storage::RecoveryVisitor {
  public:
-  explicit Replay(core::Router& router) : router_(router) {}
+  Replay(core::Router& router, std::uint64_t lowest_mark, std::size_t max_resend)
+      : router_(router), lowest_mark_(lowest_mark), max_resend_(max_resend) {}
   void on_identity(std::uint64_t seed) override { router_ = core::Router(core::RouterOptions{seed}); }
+  bool snapshot_usable(std::uint64_t events) override { return events <= lowest_mark_; }
   core::Status on_snapshot(std::uint64_t, std::string_view bytes) override {
     auto restored = core::Router::restore(bytes);
     if (!restored) return std::move(restored).error();
@@ -136,52 +316,119 @@ class Replay final : public storage::RecoveryVisitor {
   core::Status on_record(std::uint64_t, std::string_view payload) override {
     auto input = core::decode_input(payload);
     if (!input) return std::move(input).error();
-    router_.apply_quietly(*input);
+    if (lowest_mark_ == std::numeric_limits<std::uint64_t>::max()) {
+      router_.apply_quietly(*input);  // nobody waits for events again
+      return core::Ok{};
+    }
+    router_.apply(*input, outcome_);
+    for (core::OutboundEvent& event : outcome_.events) {
+      if (event.sequence <= lowest_mark_) continue;
+      if (resend.size() >= max_resend_) {
+        resend.pop_front();
+        ++given_up;
+      }
+      resend.push_back(std::move(event));
+    }
     return core::Ok{};
   }
 
+  std::deque<core::OutboundEvent> resend;
+  std::uint64_t given_up = 0;
+
  private:
   core::Router& router_;
+  std::uint64_t lowest_mark_;
+  std::size_t max_resend_;
+  core::Outcome outcome_;
 };
 
 }  // namespace
 
 void Engine::recover(const storage::StorageOptions& storage, core::RuleSet rules, Recovered done) {
-  asio::post(state_->strand, [s = state_, storage, rules = std::move(rules), done = std::move(done)]() mutable {
+  State::Job job;
+  job.kind = State::Job::Kind::control;
+  job.control = [s = state_.get(), storage, rules = std::move(rules), done = std::move(done)]() mutable {
     storage::RecoveryReport report;
-    Replay replay(s->router);
+    // The marks the sinks confirmed before the restart; a sink with no mark (a new one, or a journal
+    // from before the outbox) gets nothing again.
+    std::map<std::string, std::uint64_t, std::less<>> marks;
+    std::string text;
+    const bool have_marks = storage::read_whole_file((std::filesystem::path(storage.dir) / marks_file).string(), text);
+    if (have_marks) marks = parse_marks(text);
+    std::uint64_t lowest = std::numeric_limits<std::uint64_t>::max();
+    for (const auto& sink : s->sinks) {
+      if (sink->outbox_name().empty()) continue;
+      s->durable_sinks.push_back(sink.get());
+      auto it = marks.find(sink->outbox_name());
+      if (it != marks.end()) lowest = std::min(lowest, it->second);
+    }
+    Replay replay(s->router, lowest, s->options.max_resend_events);
     auto journal = storage::Journal::open(storage, replay, report);
     if (!journal) {
       return done(core::Status(std::move(journal).error()), report);
     }
     s->journal = std::move(journal).value();
     s->snapshot_every = storage.snapshot_every;
+    s->journal->retain_events_after([s] { return std::min(s->lowest_mark(), s->router.sequence()); });
+    if (replay.given_up != 0) {
+      report.warnings.push_back(std::to_string(replay.given_up) + " outbound events behind the sinks' marks are too many to send again (max " +
+                                std::to_string(s->options.max_resend_events) + "); the oldest are not resent");
+    }
+    // Send again what each durable sink had not confirmed, before anything new.
+    for (EventSink* sink : s->durable_sinks) {
+      auto it = marks.find(sink->outbox_name());
+      sink->resume_after(it != marks.end() ? std::min(it->second, s->router.sequence()) : s->router.sequence());
+    }
+    if (!replay.resend.empty()) {
+      std::vector<core::OutboundEvent> events(std::make_move_iterator(replay.resend.begin()), std::make_move_iterator(replay.resend.end()));
+      std::vector<std::string> json;
+      json.reserve(events.size());
+      for (const auto& event : events) json.push_back(core::outbound_event_json(event));
+      for (const auto& sink : s->sinks) {
+        if (sink->outbox_name().empty()) continue;
+        auto it = marks.find(sink->outbox_name());
+        if (it == marks.end()) continue;
+        const auto first = std::find_if(events.begin(), events.end(), [&](const core::OutboundEvent& e) { return e.sequence > it->second; });
+        const std::size_t from = static_cast<std::size_t>(first - events.begin());
+        if (from == events.size()) continue;
+        spdlog::info("outbox: sending {} event(s) again to {} (sequences {} to {})", events.size() - from, sink->outbox_name(),
+                     events[from].sequence, events.back().sequence);
+        sink->publish(OutboundBatch{std::span(events).subspan(from), std::span(json).subspan(from), true});
+      }
+    } else if (!have_marks && !s->durable_sinks.empty() && report.records_replayed != 0) {
+      report.warnings.push_back(std::string("no ") + marks_file + " in storage.dir (first start with the outbox): nothing is sent again");
+    }
     // The configuration in force now is the first new input: replay stays exact across config changes.
-    s->apply(core::ReloadRulesCommand{std::move(rules)}, [s, report, done](const core::Outcome& outcome) {
-      if (outcome.error) return done(core::Status(*outcome.error), report);
-      s->arm(s->router.next_deadline());
-      done(core::Ok{}, report);
-    });
-  });
+    s->apply(core::ReloadRulesCommand{std::move(rules)}, wall_clock_ms(), s->outcome);
+    const std::optional<core::Error> error = s->outcome.error;
+    s->take_events(s->outcome);
+    s->save_marks(true);
+    if (error) return done(core::Status(*error), report);
+    done(core::Ok{}, report);
+  };
+  state_->enqueue(std::move(job));
 }
 
 storage::JournalStats Engine::journal_stats() const {
+  // Read from any thread: the journal is set once, during recovery, and its stats are locked.
   auto journal = state_->journal.get();
   return journal != nullptr ? journal->stats() : storage::JournalStats{};
 }
 
 void Engine::add_sink(std::shared_ptr<EventSink> sink) { state_->sinks.push_back(std::move(sink)); }
 
-bool Engine::submit(core::Command command, Done done) {
+bool Engine::submit(core::Command command, Done done) { return submit_checked(nullptr, std::move(command), std::move(done)); }
+
+bool Engine::submit_checked(Check check, core::Command command, Done done) {
   if (!state_->reserve(1)) {
     return false;
   }
-  asio::post(state_->strand, [s = state_, command = std::move(command), done = std::move(done)]() mutable {
-    s->apply(std::move(command), [s, done = std::move(done)](const core::Outcome& outcome) {
-      s->pending.fetch_sub(1, std::memory_order_relaxed);
-      done(outcome, s->router);
-    });
-  });
+  State::Job job;
+  job.kind = State::Job::Kind::submit;
+  job.command = std::move(command);
+  job.check = std::move(check);
+  job.done = std::move(done);
+  state_->enqueue(std::move(job));
   return true;
 }
 
@@ -189,22 +436,11 @@ bool Engine::submit_all(std::vector<core::Command> commands, DoneMany done) {
   if (!state_->reserve(commands.size())) {
     return false;
   }
-  asio::post(state_->strand, [s = state_, commands = std::move(commands), done = std::move(done)]() mutable {
-    // Records commit in order: the last one's commit means all are durable.
-    auto outcomes = std::make_shared<std::vector<core::Outcome>>();
-    outcomes->reserve(commands.size());
-    const std::size_t count = commands.size();
-    for (std::size_t i = 0; i < count; ++i) {
-      const bool last = i + 1 == count;
-      s->apply(std::move(commands[i]), [s, outcomes, last, count, done](const core::Outcome& outcome) {
-        outcomes->push_back(outcome);
-        if (last) {
-          s->pending.fetch_sub(count, std::memory_order_relaxed);
-          done(*outcomes, s->router);
-        }
-      });
-    }
-  });
+  State::Job job;
+  job.kind = State::Job::Kind::submit_all;
+  job.commands = std::move(commands);
+  job.done_many = std::move(done);
+  state_->enqueue(std::move(job));
   return true;
 }
 
@@ -212,20 +448,18 @@ bool Engine::read(Read read) {
   if (!state_->reserve(1)) {
     return false;
   }
-  asio::post(state_->strand, [s = state_, read = std::move(read)]() {
-    s->pending.fetch_sub(1, std::memory_order_relaxed);
-    read(s->router);
-  });
+  State::Job job;
+  job.kind = State::Job::Kind::read;
+  job.read = std::move(read);
+  state_->enqueue(std::move(job));
   return true;
 }
 
 std::size_t Engine::pending_inputs() const { return state_->pending.load(std::memory_order_relaxed); }
 
 void Engine::stop() {
-  asio::post(state_->strand, [s = state_]() {
-    s->stopped = true;
-    s->timer.cancel();
-  });
+  state_->ticking = false;
+  state_->enqueue(State::Job{State::Job::Kind::control, {}, {}, {}, {}, {}, {}, [] {}});
 }
 
 }  // namespace router::adapters::engine

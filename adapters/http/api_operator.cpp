@@ -35,19 +35,21 @@ std::optional<core::Error> parse_body(const Request& request, Body& body) {
 // the escalation as it is afterwards.
 void escalation_command(Call call, const std::string& id, core::Command command, int success_status = 200) {
   auto shared = std::make_shared<Call>(std::move(call));
-  const bool queued = shared->engine.read([shared, id, command = std::move(command), success_status](const core::Router& router) mutable {
+  // One hop: the check runs on the core thread right before the command.
+  auto check = [shared, id](const core::Router& router) -> std::optional<core::Error> {
     const core::Escalation* esc = router.find_escalation(id);
     if (esc == nullptr || !workspace_visible(*shared, router.symbol_name(esc->workspace))) {
-      return shared->respond(error_response(core::ErrorCode::not_found, "escalation " + id + " not found"));
+      return core::Error{core::ErrorCode::not_found, "escalation " + id + " not found"};
     }
-    const bool submitted = shared->engine.submit(std::move(command), [shared, id, success_status](const core::Outcome& outcome, const core::Router& r) {
-      if (outcome.error) return shared->respond(error_response(*outcome.error));
-      const core::Escalation* after = r.find_escalation(id);
-      shared->respond(json_response(success_status, after ? r.escalation_json(*after, false) : "{}"));
-    });
-    if (!submitted) shared->respond(overloaded());
+    return std::nullopt;
+  };
+  const bool submitted = shared->engine.submit_checked(std::move(check), std::move(command),
+                                                       [shared, id, success_status](const core::Outcome& outcome, const core::Router& r) {
+    if (outcome.error) return shared->respond(error_response(*outcome.error));
+    const core::Escalation* after = r.find_escalation(id);
+    shared->respond(json_response(success_status, after ? r.escalation_json(*after, false) : "{}"));
   });
-  if (!queued) shared->respond(overloaded());
+  if (!submitted) shared->respond(overloaded());
 }
 
 std::optional<std::vector<core::EscalationStatus>> parse_statuses(const std::string& text, std::string& bad) {

@@ -26,6 +26,9 @@
 #include <mutex>
 #include <system_error>
 #include <unordered_map>
+#include <vector>
+
+#include "adapters/engine/engine.hpp"
 
 namespace router::adapters::http {
 namespace {
@@ -37,11 +40,26 @@ using tcp = asio::ip::tcp;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t header_limit_bytes = 16 * 1024;
 
+// Answers the core thread builds come back to the I/O thread of their connection, one post per batch.
+class IoOutlet final : public engine::AnswerOutlet {
+ public:
+  explicit IoOutlet(asio::io_context& io) : io_(io) {}
+  void deliver(std::vector<std::function<void()>> answers) override {
+    asio::post(io_, [answers = std::move(answers)]() {
+      for (const auto& answer : answers) answer();
+    });
+  }
+
+ private:
+  asio::io_context& io_;
+};
+
 // What drain() needs of a connection, whatever its stream: the TCP layer and whether it is idle.
 struct Connection {
-  explicit Connection(tcp::socket socket) : lowest(std::move(socket)) {}
-  beast::tcp_stream lowest;  // the TCP layer under any TLS; touched only on its strand
-  bool idle = true;       // waiting for a new request; drain() closes such connections
+  Connection(tcp::socket socket, IoOutlet* o) : lowest(std::move(socket)), outlet(o) {}
+  beast::tcp_stream lowest;  // the TCP layer under any TLS; touched only on its I/O thread
+  IoOutlet* outlet;          // that thread's
+  bool idle = true;          // waiting for a new request; drain() closes such connections
 };
 
 using TlsStream = beast::ssl_stream<beast::tcp_stream&>;
@@ -55,11 +73,12 @@ bool is_parse_error(const boost::system::error_code& ec) {
 std::chrono::milliseconds ms(core::DurationMs value) { return std::chrono::milliseconds(value); }
 
 // Calls the completion once: with the handler's response, or with a 500 if the handler dropped
-// its Respond without calling it (a bug, but never a hung connection).
+// its Respond without calling it (a bug, but never a hung connection). A response made on the core
+// thread waits there for the batch to be durable and goes back with the batch's others.
 template <typename Completion>
 class PendingResponse {
  public:
-  explicit PendingResponse(Completion completion) : completion_(std::move(completion)) {}
+  PendingResponse(Completion completion, IoOutlet* outlet) : completion_(std::move(completion)), outlet_(outlet) {}
   ~PendingResponse() {
     if (!done_) {
       complete(error_response(core::ErrorCode::internal, "the request was dropped without a response"));
@@ -70,19 +89,33 @@ class PendingResponse {
       return;
     }
     auto executor = asio::get_associated_executor(completion_);
-    asio::post(executor, [c = std::move(completion_), r = std::move(response)]() mutable { std::move(c)(std::move(r)); });
+    auto completion = std::make_shared<Completion>(std::move(completion_));
+    std::function<void()> answer = [completion, r = std::move(response)]() mutable { std::move(*completion)(std::move(r)); };
+    if (outlet_ != nullptr && engine::defer_answer(*outlet_, answer)) {
+      return;
+    }
+    asio::post(executor, std::move(answer));
   }
 
  private:
   Completion completion_;
+  IoOutlet* outlet_;
   std::atomic<bool> done_{false};
 };
 
 }  // namespace
 
 struct Server::State : std::enable_shared_from_this<State> {
-  State(asio::io_context& context, ServerOptions opts, Handler h)
+  State(asio::io_context& context, std::vector<asio::io_context*> workers, ServerOptions opts, Handler h)
       : io(context), options(std::move(opts)), handler(std::move(h)), acceptor(asio::make_strand(context)) {
+    for (asio::io_context* worker : workers) {
+      connection_ios.push_back(worker);
+      outlets.push_back(std::make_unique<IoOutlet>(*worker));
+    }
+    if (workers.empty()) {
+      connection_ios.push_back(&context);  // strands: answers are posted to each connection's own
+      outlets.push_back(nullptr);
+    }
     if (!options.tls_cert.empty()) {
       tls.emplace(asio::ssl::context::tls_server);
       tls->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
@@ -95,6 +128,9 @@ struct Server::State : std::enable_shared_from_this<State> {
   }
 
   asio::io_context& io;
+  std::vector<asio::io_context*> connection_ios;  // one thread each: connections need no strand
+  std::vector<std::unique_ptr<IoOutlet>> outlets;  // outlets[i] answers to connection_ios[i]
+  std::size_t next_io = 0;
   std::optional<asio::ssl::context> tls;
   ServerOptions options;
   Handler handler;
@@ -109,10 +145,10 @@ struct Server::State : std::enable_shared_from_this<State> {
     return connections.size();
   }
 
-  asio::awaitable<Response> call_handler(Request request) {
-    auto initiate = [this](auto completion, Request req) {
+  asio::awaitable<Response> call_handler(Request request, IoOutlet* outlet) {
+    auto initiate = [this, outlet](auto completion, Request req) {
       using C = decltype(completion);
-      auto pending = std::make_shared<PendingResponse<C>>(std::move(completion));
+      auto pending = std::make_shared<PendingResponse<C>>(std::move(completion), outlet);
       try {
         handler(std::move(req), [pending](Response response) { pending->complete(std::move(response)); });
       } catch (const std::exception& e) {
@@ -218,7 +254,7 @@ struct Server::State : std::enable_shared_from_this<State> {
       }
       request.body = std::move(message.body());
       request.remote_address = remote;
-      Response response = co_await call_handler(std::move(request));
+      Response response = co_await call_handler(std::move(request), conn->outlet);
       co_await write_response(*conn, stream, std::move(response), version, keep_alive && !draining);
       if (!keep_alive) {
         break;
@@ -261,7 +297,12 @@ struct Server::State : std::enable_shared_from_this<State> {
   asio::awaitable<void> accept_loop() {
     auto self = shared_from_this();
     while (!draining) {
-      auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(io), use_tuple);
+      const std::size_t index = next_io++ % connection_ios.size();
+      // A worker context runs on one thread; the accepting context (tests, threads = 1) may run on
+      // several, so its connections get a strand.
+      const asio::any_io_executor executor = outlets[index] == nullptr ? asio::any_io_executor(asio::make_strand(io))
+                                                                       : asio::any_io_executor(connection_ios[index]->get_executor());
+      auto [ec, socket] = co_await acceptor.async_accept(executor, use_tuple);
       if (ec) {
         if (ec == asio::error::operation_aborted || draining) {
           break;
@@ -279,7 +320,7 @@ struct Server::State : std::enable_shared_from_this<State> {
       }
       boost::system::error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);
-      auto conn = std::make_shared<Connection>(std::move(socket));
+      auto conn = std::make_shared<Connection>(std::move(socket), outlets[index].get());
       std::uint64_t id = 0;
       {
         std::lock_guard lock(mutex);
@@ -299,8 +340,8 @@ struct Server::State : std::enable_shared_from_this<State> {
   }
 };
 
-Server::Server(asio::io_context& io, ServerOptions options, Handler handler)
-    : state_(std::make_shared<State>(io, std::move(options), std::move(handler))) {}
+Server::Server(asio::io_context& io, std::vector<asio::io_context*> connection_ios, ServerOptions options, Handler handler)
+    : state_(std::make_shared<State>(io, std::move(connection_ios), std::move(options), std::move(handler))) {}
 
 Server::~Server() = default;
 

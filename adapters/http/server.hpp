@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "adapters/http/message.hpp"
 #include "adapters/http/server_options.hpp"
@@ -19,7 +20,9 @@ namespace router::adapters::http {
 
 class Server {
  public:
-  Server(boost::asio::io_context& io, ServerOptions options, Handler handler);
+  // Accepts on `io`; connections go round-robin to `connection_ios`, each run by one thread (empty:
+  // on `io` itself, with a strand per connection).
+  Server(boost::asio::io_context& io, std::vector<boost::asio::io_context*> connection_ios, ServerOptions options, Handler handler);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;

@@ -6,11 +6,12 @@
 
 namespace router::adapters::metrics {
 
-void EventMetrics::publish(const std::vector<core::OutboundEvent>& events) {
+void EventMetrics::publish(const engine::OutboundBatch& batch) {
+  if (batch.resent) return;  // counted when they were first handed out
   auto& r = registry();
-  // Runs on the engine's strand: a plain cache of the per-type counters.
+  // Sinks are never called concurrently: a plain cache of the per-type counters.
   static std::map<core::OutboundType, Counter*> by_type;
-  for (const core::OutboundEvent& e : events) {
+  for (const core::OutboundEvent& e : batch.events) {
     auto it = by_type.find(e.type);
     if (it == by_type.end()) {
       it = by_type.emplace(e.type, &r.counter("escalation_router_events_out_total", "Outbound events by type",

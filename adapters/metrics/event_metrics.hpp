@@ -7,7 +7,7 @@ namespace router::adapters::metrics {
 
 class EventMetrics final : public engine::EventSink {
  public:
-  void publish(const std::vector<core::OutboundEvent>& events) override;
+  void publish(const engine::OutboundBatch& batch) override;
 };
 
 }  // namespace router::adapters::metrics

@@ -255,7 +255,17 @@ struct Connection::State : std::enable_shared_from_this<State> {
       args.push_back(a.data());
       lengths.push_back(a.size());
     }
-    auto pending = std::make_shared<Pending>(Pending{std::move(handler), std::make_unique<asio::steady_timer>(strand), generation});
+    auto pending = std::make_shared<Pending>(Pending{std::move(handler), nullptr, generation});
+    if (timeout.count() == 0) {
+      auto* privdata = new std::shared_ptr<Pending>(pending);
+      if (redisAsyncCommandArgv(context, &State::on_reply, privdata, static_cast<int>(args.size()), args.data(), lengths.data()) != REDIS_OK) {
+        pending->done = true;
+        delete privdata;
+        return false;
+      }
+      return true;
+    }
+    pending->timer = std::make_unique<asio::steady_timer>(strand);
     pending->timer->expires_after(timeout);
     // Shared by hiredis (until its callback) and the timeout handler (until it runs): whichever comes
     // second finds `done` set.
@@ -315,6 +325,8 @@ bool Connection::command(std::vector<std::string> argv, Handler handler, std::ch
 }
 
 bool Connection::connected() const { return state_->ready; }
+
+void Connection::reset() { state_->drop(); }
 
 void Connection::dispatch(std::function<void()> fn) { asio::post(state_->strand, std::move(fn)); }
 

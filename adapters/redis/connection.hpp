@@ -45,12 +45,14 @@ class Connection {
 
   // Sends a command if connected (returns false otherwise: the caller keeps it). The handler runs
   // on the strand with the reply, or with nullptr when the connection was lost or the command
-  // timed out (the connection is then dropped and re-established).
+  // timed out (the connection is then dropped and re-established). A zero timeout arms no timer:
+  // the caller watches the time itself (a pipeline of many commands) and calls reset().
   using Handler = std::function<void(const RedisValue* reply)>;
   bool command(std::vector<std::string> argv, Handler handler,
                std::chrono::milliseconds timeout = std::chrono::milliseconds(5000));
 
   bool connected() const;
+  void reset();  // on the strand: drops the connection (pending commands get nullptr), reconnects
   // Runs `fn` on the connection's strand.
   void dispatch(std::function<void()> fn);
 

@@ -1,29 +1,48 @@
 #include "adapters/redis/publisher.hpp"
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <deque>
 
 #include "adapters/metrics/registry.hpp"
 
-#include <deque>
-#include <mutex>
-
 namespace router::adapters::redis {
 
+namespace {
+
+constexpr auto reply_timeout = std::chrono::seconds(5);
+
+struct PublishCommand {
+  std::vector<std::string> argv;
+  std::uint64_t sequence = 0;  // of its event
+  bool last_of_event = false;  // its reply confirms the event
+  std::chrono::steady_clock::time_point sent{};
+};
+
+}  // namespace
+
 struct Publisher::State : std::enable_shared_from_this<State> {
-  State(boost::asio::io_context& io, RedisOptions opts) : options(opts), connection(io, opts, "publisher") {}
+  State(boost::asio::io_context& io, RedisOptions opts) : options(opts), connection(io, opts, "publisher"), watch(io) {}
 
   RedisOptions options;
   Connection connection;
-  std::deque<std::vector<std::string>> queue;     // not sent yet
-  std::deque<std::vector<std::string>> inflight;  // sent, reply not seen yet
+  boost::asio::steady_timer watch;  // replies overdue: reconnect
+  std::deque<PublishCommand> queue;     // not sent yet
+  std::deque<PublishCommand> inflight;  // sent, reply not seen yet
   std::atomic<std::uint64_t> sent{0};
   std::atomic<std::uint64_t> dropped{0};
   std::atomic<std::uint64_t> buffered{0};
+  std::atomic<std::uint64_t> confirmed{0};
+  bool stopped = false;
+  metrics::Counter& sent_counter = metrics::registry().counter("escalation_router_redis_commands_total", "Redis publish commands by outcome", {{"outcome", "sent"}});
+  metrics::Counter& dropped_counter = metrics::registry().counter("escalation_router_redis_commands_total", "Redis publish commands by outcome", {{"outcome", "dropped"}});
 
-  void enqueue(std::vector<std::string> command) {
+  void enqueue(PublishCommand command) {
     if (queue.size() + inflight.size() >= options.max_buffered) {
-      static auto& overflow = metrics::registry().counter("escalation_router_redis_commands_total", "Redis publish commands by outcome", {{"outcome", "dropped"}});
-      overflow.add();
+      dropped_counter.add();
       const std::uint64_t n = ++dropped;
       if (n == 1 || n % 1000 == 0) {
         spdlog::warn("redis publisher: buffer full ({} commands) while Redis is unreachable: {} publishes dropped so far",
@@ -34,22 +53,53 @@ struct Publisher::State : std::enable_shared_from_this<State> {
     queue.push_back(std::move(command));
   }
 
+  void on_reply(const RedisValue* reply) {
+    if (reply == nullptr) return;  // connection lost: requeued when the state goes down
+    if (reply->is_error()) spdlog::warn("redis publisher: {}", reply->str);
+    if (!inflight.empty()) {
+      const PublishCommand& done = inflight.front();
+      if (done.last_of_event && done.sequence > confirmed.load(std::memory_order_relaxed)) {
+        confirmed.store(done.sequence, std::memory_order_release);
+      }
+      inflight.pop_front();
+    }
+    sent_counter.add();
+    ++sent;
+    buffered = queue.size() + inflight.size();
+  }
+
   void pump() {
+    const auto now = std::chrono::steady_clock::now();
     while (!queue.empty() && connection.connected()) {
-      const bool sent_now = connection.command(queue.front(), [self = shared_from_this()](const RedisValue* reply) {
-        if (reply == nullptr) return;  // connection lost: requeued when the state goes down
-        if (reply->is_error()) spdlog::warn("redis publisher: {}", reply->str);
-        if (!self->inflight.empty()) self->inflight.pop_front();
-        static auto& sent_counter = metrics::registry().counter("escalation_router_redis_commands_total", "Redis publish commands by outcome", {{"outcome", "sent"}});
-        sent_counter.add();
-        ++self->sent;
-        self->buffered = self->queue.size() + self->inflight.size();
-      });
+      // No timer per command: watch_replies() looks at the oldest one.
+      const bool sent_now = connection.command(queue.front().argv, [self = shared_from_this()](const RedisValue* reply) { self->on_reply(reply); },
+                                               std::chrono::milliseconds(0));
       if (!sent_now) break;
+      queue.front().sent = now;
       inflight.push_back(std::move(queue.front()));
       queue.pop_front();
     }
     buffered = queue.size() + inflight.size();
+    if (!inflight.empty()) watch_replies();
+  }
+
+  bool watching = false;
+  void watch_replies() {
+    if (watching || stopped) return;
+    watching = true;
+    watch.expires_after(std::chrono::seconds(1));
+    watch.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+      self->connection.dispatch([self, ec] {
+        self->watching = false;
+        if (ec || self->stopped || self->inflight.empty()) return;
+        if (std::chrono::steady_clock::now() - self->inflight.front().sent > reply_timeout) {
+          spdlog::warn("redis publisher: no reply for {} s; reconnecting", reply_timeout.count());
+          self->connection.reset();
+          return;
+        }
+        self->watch_replies();
+      });
+    });
   }
 
   void on_state(bool up) {
@@ -90,23 +140,37 @@ void Publisher::start() {
   state_->connection.start();
 }
 
-void Publisher::stop() { state_->connection.stop(); }
+void Publisher::stop() {
+  state_->connection.dispatch([s = state_] {
+    s->stopped = true;
+    s->watch.cancel();
+  });
+  state_->connection.stop();
+}
 
 void Publisher::close_now() { state_->connection.close_now(); }
 
-void Publisher::publish(const std::vector<core::OutboundEvent>& events) {
-  // Serialize here (engine strand), send on the connection's strand.
-  std::vector<std::vector<std::string>> commands;
+void Publisher::resume_after(std::uint64_t sequence) { state_->confirmed.store(sequence, std::memory_order_release); }
+
+std::uint64_t Publisher::confirmed_sequence() const { return state_->confirmed.load(std::memory_order_acquire); }
+
+void Publisher::publish(const engine::OutboundBatch& batch) {
+  // The batch's commands, from the JSON the engine serialized once; one hand-off to the connection.
+  std::vector<PublishCommand> commands;
+  commands.reserve(batch.events.size() * 3);
   const RedisOptions& o = state_->options;
-  for (const core::OutboundEvent& event : events) {
-    const std::string json = core::outbound_event_json(event);
-    commands.push_back({"PUBLISH", o.channel_prefix + ":workspace:" + event.workspace_id, json});
+  const std::string maxlen = std::to_string(o.output_stream_maxlen);
+  for (std::size_t i = 0; i < batch.events.size(); ++i) {
+    const core::OutboundEvent& event = batch.events[i];
+    const std::string& json = batch.json[i];
+    commands.push_back({{"PUBLISH", o.channel_prefix + ":workspace:" + event.workspace_id, json}, event.sequence, false});
     if (!event.agent_id.empty()) {
-      commands.push_back({"PUBLISH", o.channel_prefix + ":agent:" + event.agent_id, json});
+      commands.push_back({{"PUBLISH", o.channel_prefix + ":agent:" + event.agent_id, json}, event.sequence, false});
     }
     if (!o.output_stream.empty()) {
-      commands.push_back({"XADD", o.output_stream, "MAXLEN", "~", std::to_string(o.output_stream_maxlen), "*", "event", json});
+      commands.push_back({{"XADD", o.output_stream, "MAXLEN", "~", maxlen, "*", "event", json}, event.sequence, false});
     }
+    commands.back().last_of_event = true;
   }
   state_->connection.dispatch([s = state_, commands = std::move(commands)]() mutable {
     for (auto& command : commands) s->enqueue(std::move(command));

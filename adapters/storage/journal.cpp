@@ -12,7 +12,10 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <limits>
+#include <optional>
 #include <sstream>
+#include <sys/wait.h>
 
 #include "adapters/metrics/registry.hpp"
 #include "adapters/storage/crc32c.hpp"
@@ -25,7 +28,10 @@ namespace fs = std::filesystem;
 constexpr std::size_t header_bytes = 16;
 constexpr std::uint64_t max_segment_bytes = 64ULL << 20;
 constexpr std::uint32_t max_record_bytes = 32U << 20;
-constexpr std::string_view snapshot_magic = "ERSNAPF1";
+constexpr std::string_view snapshot_magic_v1 = "ERSNAPF1";  // without the outbound sequence
+constexpr std::string_view snapshot_magic = "ERSNAPF2";
+constexpr std::size_t snapshot_header_v1 = 28;
+constexpr std::size_t snapshot_header = 36;
 
 std::string sys_error(const std::string& what) { return what + ": " + std::strerror(errno); }
 
@@ -126,6 +132,67 @@ std::uint32_t record_crc(std::uint64_t seq, std::string_view payload) {
   return crc32c(payload, crc32c(std::string_view(reinterpret_cast<const char*>(&seq), 8)));
 }
 
+// Reads at most `limit` bytes of the start of a file.
+bool read_prefix(const std::string& path, std::size_t limit, std::string& out) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  out.resize(limit);
+  std::size_t done = 0;
+  while (done < limit) {
+    const ssize_t n = ::read(fd, out.data() + done, limit - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    done += static_cast<std::size_t>(n);
+  }
+  ::close(fd);
+  out.resize(done);
+  return true;
+}
+
+struct SnapshotHeader {
+  std::uint64_t seq = 0;
+  std::uint64_t length = 0;
+  std::uint32_t crc = 0;
+  std::uint64_t events = 0;
+  bool has_events = false;
+  std::size_t size = 0;  // of the header
+};
+
+std::optional<SnapshotHeader> parse_snapshot_header(std::string_view bytes) {
+  SnapshotHeader h;
+  if (bytes.size() >= snapshot_header && bytes.substr(0, 8) == snapshot_magic) {
+    h.events = get_u64(bytes, 28);
+    h.has_events = true;
+    h.size = snapshot_header;
+  } else if (bytes.size() >= snapshot_header_v1 && bytes.substr(0, 8) == snapshot_magic_v1) {
+    h.size = snapshot_header_v1;
+  } else {
+    return std::nullopt;
+  }
+  h.seq = get_u64(bytes, 8);
+  h.length = get_u64(bytes, 16);
+  h.crc = get_u32(bytes, 24);
+  return h;
+}
+
+std::string snapshot_file(std::uint64_t seq, std::uint64_t events, std::string_view bytes) {
+  std::string file;
+  file.reserve(bytes.size() + snapshot_header);
+  file.append(snapshot_magic);
+  put_u64(file, seq);
+  put_u64(file, bytes.size());
+  put_u32(file, crc32c(bytes));
+  put_u64(file, events);
+  file += bytes;
+  return file;
+}
+
+std::string snapshot_name(std::uint64_t seq) {
+  char name[64];
+  std::snprintf(name, sizeof name, "snapshot-%020llu.bin", static_cast<unsigned long long>(seq));
+  return name;
+}
+
 core::Result<std::uint64_t> load_or_create_identity(const std::string& dir) {
   const std::string path = (fs::path(dir) / "router.meta").string();
   std::string text;
@@ -144,10 +211,23 @@ core::Result<std::uint64_t> load_or_create_identity(const std::string& dir) {
   return seed;
 }
 
+metrics::Histogram& fsync_histogram(const std::string& dir) {
+  const bool deliveries = dir.size() >= 11 && dir.compare(dir.size() - 11, 11, "/deliveries") == 0;
+  return metrics::registry().histogram("escalation_router_journal_fsync_duration_seconds",
+                                       "Time of one journal fdatasync (one group commit)",
+                                       {{"journal", deliveries ? "deliveries" : "inputs"}});
+}
+
 }  // namespace
 
+bool write_file_durably(const std::string& dir, const std::string& name, std::string_view content) {
+  return write_durably(dir, (fs::path(dir) / name).string(), content);
+}
+
+bool read_whole_file(const std::string& path, std::string& out) { return read_file(path, out); }
+
 Journal::Journal(StorageOptions options, std::uint64_t next_seq, std::uint64_t id_seed)
-    : options_(std::move(options)), id_seed_(id_seed), next_seq_(next_seq), committed_seq_(next_seq - 1) {}
+    : options_(std::move(options)), id_seed_(id_seed), next_seq_(next_seq), written_seq_(next_seq - 1), synced_seq_(next_seq - 1) {}
 
 core::Result<std::unique_ptr<Journal>> Journal::open(const StorageOptions& options, RecoveryVisitor& visitor,
                                                      RecoveryReport& report) {
@@ -158,30 +238,46 @@ core::Result<std::unique_ptr<Journal>> Journal::open(const StorageOptions& optio
   if (!seed) return std::move(seed).error();
   visitor.on_identity(*seed);
 
-  // The newest snapshot that verifies.
+  // The newest snapshot that verifies and that the visitor can use (its outbound sequence is not
+  // past what the sinks confirmed); failing that, the oldest one that verifies.
   auto snapshots = list(options.dir, "snapshot-", ".bin");
-  for (auto it = snapshots.rbegin(); it != snapshots.rend(); ++it) {
+  auto try_load = [&](const std::string& path) -> std::string {
     std::string bytes;
-    std::string why;
-    if (!read_file(it->second, bytes)) {
-      why = "unreadable";
-    } else if (bytes.size() < 28 || std::string_view(bytes).substr(0, 8) != snapshot_magic) {
-      why = "not a snapshot";
-    } else {
-      const std::uint64_t seq = get_u64(bytes, 8);
-      const std::uint64_t length = get_u64(bytes, 16);
-      const std::uint32_t crc = get_u32(bytes, 24);
-      const std::string_view payload = std::string_view(bytes).substr(28);
-      if (payload.size() != length || crc32c(payload) != crc) {
-        why = "checksum mismatch";
-      } else if (auto status = visitor.on_snapshot(seq, payload); !status) {
-        why = status.error().message;
-      } else {
-        report.snapshot_seq = seq;
-        break;
-      }
+    if (!read_file(path, bytes)) return "unreadable";
+    auto header = parse_snapshot_header(bytes);
+    if (!header) return "not a snapshot";
+    const std::string_view payload = std::string_view(bytes).substr(header->size);
+    if (payload.size() != header->length || crc32c(payload) != header->crc) return "checksum mismatch";
+    if (auto status = visitor.on_snapshot(header->seq, payload); !status) return status.error().message;
+    report.snapshot_seq = header->seq;
+    return "";
+  };
+  std::vector<std::string> too_new;  // newest first
+  bool loaded = false;
+  for (auto it = snapshots.rbegin(); it != snapshots.rend() && !loaded; ++it) {
+    std::string prefix;
+    std::optional<SnapshotHeader> header;
+    if (read_prefix(it->second, snapshot_header, prefix)) header = parse_snapshot_header(prefix);
+    if (header && header->has_events && !visitor.snapshot_usable(header->events)) {
+      too_new.push_back(it->second);
+      continue;
     }
-    report.warnings.push_back("skipping snapshot " + it->second + ": " + why);
+    const std::string why = try_load(it->second);
+    if (why.empty()) {
+      loaded = true;
+    } else {
+      report.warnings.push_back("skipping snapshot " + it->second + ": " + why);
+    }
+  }
+  for (auto it = too_new.rbegin(); it != too_new.rend() && !loaded; ++it) {
+    const std::string why = try_load(*it);
+    if (why.empty()) {
+      loaded = true;
+      report.warnings.push_back("every snapshot is newer than what the outbound sinks confirmed; starting from the oldest, " + *it +
+                                ": the events before it cannot be sent again");
+    } else {
+      report.warnings.push_back("skipping snapshot " + *it + ": " + why);
+    }
   }
 
   // The records after it, in order.
@@ -259,15 +355,12 @@ core::Result<std::unique_ptr<Journal>> Journal::open(const StorageOptions& optio
   } else if (!journal->open_segment(last + 1, error)) {
     return core::invalid_argument(error);
   }
-  journal->writer_ = std::thread([j = journal.get()] { j->run(); });
+  journal->sync_thread_ = std::thread([j = journal.get()] { j->run_sync(); });
   return journal;
 }
 
 bool Journal::open_segment(std::uint64_t first_seq, std::string& error) {
-  if (fd_ >= 0) {
-    ::fsync(fd_);
-    ::close(fd_);
-  }
+  if (fd_ >= 0) retired_fds_.push_back(fd_);  // the sync thread fdatasyncs and closes it
   segment_path_ = numbered(options_.dir, "journal-", first_seq, ".log");
   fd_ = ::open(segment_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   if (fd_ < 0) {
@@ -282,40 +375,159 @@ bool Journal::open_segment(std::uint64_t first_seq, std::string& error) {
 Journal::~Journal() {
   {
     std::lock_guard lock(mutex_);
+    if (!buffer_.empty()) write_buffer_locked();
     stopping_ = true;
   }
-  wake_.notify_all();
-  if (writer_.joinable()) writer_.join();
+  sync_wake_.notify_all();
+  if (sync_thread_.joinable()) sync_thread_.join();
+  if (reaper_.joinable()) reaper_.join();
+  for (int fd : retired_fds_) {
+    ::fdatasync(fd);
+    ::close(fd);
+  }
   if (fd_ >= 0) {
     ::fsync(fd_);
     ::close(fd_);
   }
 }
 
-std::uint64_t Journal::append(std::string payload, Committed committed) {
+std::uint64_t Journal::append(std::string_view payload) {
   std::lock_guard lock(mutex_);
   const std::uint64_t seq = next_seq_++;
-  if (pending_.empty()) pending_first_seq_ = seq;
-  put_u32(pending_, static_cast<std::uint32_t>(payload.size()));
-  put_u32(pending_, record_crc(seq, payload));
-  put_u64(pending_, seq);
-  pending_ += payload;
-  pending_callbacks_.push_back(std::move(committed));
-  if (options_.fsync != FsyncMode::batch) wake_.notify_one();
-  else if (pending_callbacks_.size() == 1) wake_.notify_one();
+  if (buffer_.empty()) buffer_first_seq_ = seq;
+  put_u32(buffer_, static_cast<std::uint32_t>(payload.size()));
+  put_u32(buffer_, record_crc(seq, payload));
+  put_u64(buffer_, seq);
+  buffer_ += payload;
   return seq;
 }
 
-void Journal::write_snapshot(std::uint64_t seq, std::string bytes) {
+void Journal::write_buffer_locked() {
+  std::string error;
+  if (segment_bytes_ >= max_segment_bytes && !open_segment(buffer_first_seq_, error)) {
+    spdlog::critical("journal: {}; stopping: nothing more can be acknowledged", error);
+    std::abort();
+  }
+  if (!write_all(fd_, buffer_)) {
+    spdlog::critical("journal: write to {} failed: {}; stopping: nothing more can be acknowledged", segment_path_,
+                     std::strerror(errno));
+    std::abort();
+  }
+  segment_bytes_ += buffer_.size();
+  stats_.commits += 1;
+  stats_.records += next_seq_ - 1 - written_seq_;
+  stats_.bytes += buffer_.size();
+  static auto& committed_bytes = metrics::registry().counter("escalation_router_journal_bytes_total", "Bytes written to journals");
+  committed_bytes.add(buffer_.size());
+  written_seq_ = next_seq_ - 1;
+  if (options_.fsync == FsyncMode::none) synced_seq_ = written_seq_;
+  if (buffer_.capacity() > (4U << 20)) {
+    std::string().swap(buffer_);  // a burst (a reload's requeues) is not kept
+  } else {
+    buffer_.clear();
+  }
+}
+
+void Journal::commit(Committed committed) {
+  std::unique_lock lock(mutex_);
+  const bool was_synced = synced_seq_ == written_seq_;
+  if (!buffer_.empty()) write_buffer_locked();
+  if (options_.fsync == FsyncMode::always) {
+    if (synced_seq_ == written_seq_ && waiting_.empty()) {
+      lock.unlock();
+      if (committed) committed();
+      return;
+    }
+    waiting_.emplace_back(written_seq_, std::move(committed));
+    sync_wake_.notify_one();
+    return;
+  }
+  // batch: the sync thread sleeps until something is unsynced; tell it once.
+  if (options_.fsync == FsyncMode::batch && was_synced && written_seq_ != synced_seq_) sync_wake_.notify_one();
+  lock.unlock();
+  if (committed) committed();
+}
+
+std::uint64_t Journal::append(std::string_view payload, Committed committed) {
+  std::uint64_t seq = 0;
+  {
+    // One lock for both, so that concurrent callers' records and callbacks keep one order.
+    std::lock_guard order(commit_order_);
+    seq = append(payload);
+    commit(std::move(committed));
+  }
+  return seq;
+}
+
+void Journal::write_snapshot(std::uint64_t seq, std::string bytes, std::uint64_t events) {
   std::lock_guard lock(mutex_);
-  snapshots_.push_back({seq, std::move(bytes)});
-  wake_.notify_one();
+  snapshots_.push_back({seq, events, std::move(bytes)});
+  sync_wake_.notify_one();
+}
+
+void Journal::write_file(std::string name, std::string content) {
+  std::lock_guard lock(mutex_);
+  for (auto& [waiting, text] : files_) {
+    if (waiting == name) {
+      text = std::move(content);
+      return;
+    }
+  }
+  files_.emplace_back(std::move(name), std::move(content));
+  sync_wake_.notify_one();
+}
+
+bool Journal::fork_snapshot(std::uint64_t seq, std::uint64_t events, const std::function<std::string()>& serialize) {
+  {
+    std::lock_guard lock(mutex_);
+    if (snapshot_child_ > 0) return false;
+  }
+  if (reaper_.joinable()) reaper_.join();  // it has finished: it clears snapshot_child_ last
+  const auto started = std::chrono::steady_clock::now();
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    // The child: a copy of the parent's memory at this instant, one thread. Memory and files only.
+    const std::string bytes = serialize();
+    const std::string file = snapshot_file(seq, events, bytes);
+    ::_exit(write_durably(options_.dir, (fs::path(options_.dir) / snapshot_name(seq)).string(), file) ? 0 : 1);
+  }
+  const double fork_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+  if (pid < 0) {
+    spdlog::error("journal: cannot fork to write a snapshot: {}", std::strerror(errno));
+    return false;
+  }
+  {
+    std::lock_guard lock(mutex_);
+    snapshot_child_ = pid;
+    stats_.last_snapshot_fork_ms = fork_ms;
+  }
+  reaper_ = std::thread([this, pid, seq, fork_ms] {
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+      spdlog::info("journal: snapshot at record {} written (input stopped {:.1f} ms for the fork)", seq, fork_ms);
+      remove_covered_segments();
+      std::lock_guard lock(mutex_);
+      ++stats_.snapshots;
+    } else {
+      spdlog::error("journal: the snapshot child for record {} failed (status {}); the journal is kept", seq, status);
+    }
+    std::lock_guard lock(mutex_);
+    snapshot_child_ = -1;
+  });
+  return true;
 }
 
 void Journal::flush() {
   std::unique_lock lock(mutex_);
-  const std::uint64_t target = next_seq_ - 1;
-  flushed_.wait(lock, [&] { return committed_seq_ >= target; });
+  if (!buffer_.empty()) write_buffer_locked();
+  const std::uint64_t target = written_seq_;
+  auto done = [&] { return synced_seq_ >= target && waiting_.empty() && snapshots_.empty() && files_.empty() && !round_running_; };
+  if (done()) return;
+  flush_requested_ = true;
+  sync_wake_.notify_one();
+  synced_.wait(lock, done);
 }
 
 std::uint64_t Journal::last_seq() const {
@@ -328,99 +540,124 @@ JournalStats Journal::stats() const {
   return stats_;
 }
 
-void Journal::run() {
+void Journal::run_sync() {
   using clock = std::chrono::steady_clock;
   const auto interval = std::chrono::milliseconds(std::max<core::DurationMs>(1, options_.fsync_interval_ms));
+  const bool syncing = options_.fsync != FsyncMode::none;
+  auto& fsync_seconds = fsync_histogram(options_.dir);
   auto last_sync = clock::now();
   std::unique_lock lock(mutex_);
   for (;;) {
-    wake_.wait(lock, [&] { return stopping_ || !pending_.empty() || !snapshots_.empty(); });
-    if (stopping_ && pending_.empty() && snapshots_.empty()) break;
-    if (options_.fsync == FsyncMode::batch && !stopping_ && !pending_.empty()) {
-      // Collect for the rest of the interval: one fsync for all of it.
-      wake_.wait_until(lock, last_sync + interval, [&] { return stopping_; });
+    auto work = [&] {
+      return stopping_ || flush_requested_ || !snapshots_.empty() || !files_.empty() || !retired_fds_.empty() ||
+             (syncing && written_seq_ > synced_seq_);
+    };
+    sync_wake_.wait(lock, work);
+    if (options_.fsync == FsyncMode::batch && !stopping_ && !flush_requested_ && snapshots_.empty()) {
+      // No one waits for this fdatasync: let the interval pass, then one covers all of it.
+      sync_wake_.wait_until(lock, last_sync + interval, [&] { return stopping_ || flush_requested_; });
     }
-    std::string buffer;
-    buffer.swap(pending_);
-    std::vector<Committed> callbacks;
-    callbacks.swap(pending_callbacks_);
-    std::vector<SnapshotJob> snapshots;
-    snapshots.swap(snapshots_);
-    const std::uint64_t first_seq = pending_first_seq_;
-    const std::uint64_t last_seq = next_seq_ - 1;
+    const bool stop = stopping_;
+    flush_requested_ = false;
+    const std::uint64_t target = written_seq_;
+    const int fd = fd_;
+    std::vector<int> retired;
+    retired.swap(retired_fds_);
+    std::vector<std::pair<std::uint64_t, Committed>> callbacks;
+    callbacks.swap(waiting_);
+    std::vector<SnapshotJob> jobs;
+    jobs.swap(snapshots_);
+    std::vector<std::pair<std::string, std::string>> files;
+    files.swap(files_);
+    round_running_ = true;
+    const bool needs_sync = syncing && target > synced_seq_;
     lock.unlock();
 
+    for (int old : retired) {
+      if (syncing) ::fdatasync(old);
+      ::close(old);
+    }
     double fsync_ms = 0;
-    if (!buffer.empty()) {
-      std::string error;
-      if (segment_bytes_ >= max_segment_bytes && !open_segment(first_seq, error)) {
-        spdlog::critical("journal: {}; stopping: nothing more can be acknowledged", error);
+    if (needs_sync) {
+      const auto start = clock::now();
+      if (::fdatasync(fd) != 0) {
+        spdlog::critical("journal: fdatasync of {} failed: {}; stopping", segment_path_, std::strerror(errno));
         std::abort();
       }
-      if (!write_all(fd_, buffer)) {
-        spdlog::critical("journal: write to {} failed: {}; stopping: nothing more can be acknowledged", segment_path_,
-                         std::strerror(errno));
-        std::abort();
-      }
-      segment_bytes_ += buffer.size();
-      if (options_.fsync != FsyncMode::none) {
-        const auto start = clock::now();
-        if (::fdatasync(fd_) != 0) {
-          spdlog::critical("journal: fdatasync of {} failed: {}; stopping", segment_path_, std::strerror(errno));
-          std::abort();
-        }
-        fsync_ms = std::chrono::duration<double, std::milli>(clock::now() - start).count();
-        static auto& fsync_seconds = metrics::registry().histogram(
-            "escalation_router_journal_fsync_duration_seconds", "Time of one journal fdatasync (one group commit)",
-            {{"journal", options_.dir.size() >= 11 && options_.dir.compare(options_.dir.size() - 11, 11, "/deliveries") == 0 ? "deliveries" : "inputs"}});
-        fsync_seconds.observe(fsync_ms / 1000.0);
-      }
-      static auto& committed_bytes = metrics::registry().counter("escalation_router_journal_bytes_total", "Bytes written to journals");
-      committed_bytes.add(buffer.size());
+      fsync_ms = std::chrono::duration<double, std::milli>(clock::now() - start).count();
+      fsync_seconds.observe(fsync_ms / 1000.0);
       last_sync = clock::now();
     }
-    for (auto& callback : callbacks) callback();
-    for (const SnapshotJob& job : snapshots) {
-      std::string file;
-      file.reserve(job.bytes.size() + 28);
-      file.append(snapshot_magic);
-      put_u64(file, job.seq);
-      put_u64(file, job.bytes.size());
-      put_u32(file, crc32c(job.bytes));
-      file += job.bytes;
-      const std::string path = numbered(options_.dir, "snapshot-", job.seq, ".bin");
-      if (!write_durably(options_.dir, path, file)) {
-        spdlog::error("journal: cannot write snapshot {}: {}", path, std::strerror(errno));
-        continue;
-      }
-      spdlog::info("journal: snapshot at record {} written ({} bytes)", job.seq, file.size());
-      remove_covered_segments(job.seq);
-    }
-
     lock.lock();
-    if (!callbacks.empty()) {
-      committed_seq_ = last_seq;
-      ++stats_.commits;
-      stats_.records += callbacks.size();
-      stats_.bytes += buffer.size();
+    if (needs_sync) {
+      synced_seq_ = std::max(synced_seq_, target);
+      ++stats_.syncs;
       stats_.last_fsync_ms = fsync_ms;
       stats_.max_fsync_ms = std::max(stats_.max_fsync_ms, fsync_ms);
+    } else if (!syncing) {
+      synced_seq_ = written_seq_;
     }
-    flushed_.notify_all();
+    lock.unlock();
+    for (auto& [seq, callback] : callbacks) {
+      if (callback) callback();  // every one of them is covered: they waited for written_seq_ <= target
+    }
+    for (const auto& [name, content] : files) {
+      if (!write_durably(options_.dir, (fs::path(options_.dir) / name).string(), content)) {
+        spdlog::error("journal: cannot write {}: {}", name, std::strerror(errno));
+      }
+    }
+    for (const SnapshotJob& job : jobs) {
+      const std::string name = snapshot_name(job.seq);
+      if (!write_durably(options_.dir, (fs::path(options_.dir) / name).string(), snapshot_file(job.seq, job.events, job.bytes))) {
+        spdlog::error("journal: cannot write snapshot {}: {}", name, std::strerror(errno));
+        continue;
+      }
+      spdlog::info("journal: snapshot at record {} written ({} bytes)", job.seq, job.bytes.size());
+      remove_covered_segments();
+    }
+    lock.lock();
+    round_running_ = false;
+    synced_.notify_all();
+    if (stop && written_seq_ <= synced_seq_ && waiting_.empty() && snapshots_.empty() && files_.empty() && retired_fds_.empty()) break;
   }
 }
 
-void Journal::remove_covered_segments(std::uint64_t seq) {
+void Journal::remove_covered_segments() {
+  std::lock_guard files(files_mutex_);
+  // The snapshots, oldest first, with the outbound sequence each was taken at.
+  auto snapshots = list(options_.dir, "snapshot-", ".bin");
+  if (snapshots.empty()) return;
+  std::vector<std::uint64_t> events(snapshots.size(), 0);
+  for (std::size_t i = 0; i < snapshots.size(); ++i) {
+    std::string prefix;
+    if (read_prefix(snapshots[i].second, snapshot_header, prefix)) {
+      if (auto header = parse_snapshot_header(prefix); header && header->has_events) events[i] = header->events;
+    }
+  }
+  // Keep from the newest snapshot the sinks have caught up with (at least the two newest, at most four).
+  const std::uint64_t confirmed = retain_ ? retain_() : std::numeric_limits<std::uint64_t>::max();
+  std::size_t keep_from = 0;
+  for (std::size_t i = snapshots.size(); i-- > 0;) {
+    if (events[i] <= confirmed) {
+      keep_from = i;
+      break;
+    }
+  }
+  if (snapshots.size() >= 2) keep_from = std::min(keep_from, snapshots.size() - 2);
+  if (snapshots.size() > 4) keep_from = std::max(keep_from, snapshots.size() - 4);
+  const std::uint64_t base = snapshots[keep_from].first;
+  std::string current;
+  {
+    std::lock_guard lock(mutex_);
+    current = segment_path_;
+  }
   auto segments = list(options_.dir, "journal-", ".log");
   for (std::size_t i = 0; i + 1 < segments.size(); ++i) {
-    if (segments[i + 1].first <= seq + 1 && segments[i].second != segment_path_) {
+    if (segments[i + 1].first <= base + 1 && segments[i].second != current) {
       ::unlink(segments[i].second.c_str());
     }
   }
-  auto snapshots = list(options_.dir, "snapshot-", ".bin");
-  for (std::size_t i = 0; i + 2 < snapshots.size(); ++i) {  // keep the two newest
-    ::unlink(snapshots[i].second.c_str());
-  }
+  for (std::size_t i = 0; i < keep_from; ++i) ::unlink(snapshots[i].second.c_str());
 }
 
 }  // namespace router::adapters::storage

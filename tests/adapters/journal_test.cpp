@@ -1,10 +1,12 @@
 // The journal on a real directory: commit order, recovery, torn tails, corruption, snapshots.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "adapters/storage/crc32c.hpp"
 #include "adapters/storage/journal.hpp"
@@ -201,7 +203,7 @@ TEST(Journal, ACorruptSnapshotFallsBackToAnOlderOne) {
   }
   {
     std::fstream f(newest, std::ios::in | std::ios::out | std::ios::binary);
-    f.seekp(30);
+    f.seekp(38);  // in the payload (the header is 36 bytes)
     f.put('#');
   }
   Collect c;
@@ -231,8 +233,159 @@ TEST(Journal, AppendsFromManyThreadsAreAllDurableAndOrderedBySequence) {
   for (auto& thread : threads) thread.join();
   (*journal)->flush();
   EXPECT_EQ(done.load(), 800);
-  // Group commit: far fewer fsyncs than records.
-  EXPECT_LT((*journal)->stats().commits, 800u);
+  // Group commit: far fewer fdatasyncs than commits.
+  EXPECT_EQ((*journal)->stats().commits, 800u);
+  EXPECT_LT((*journal)->stats().syncs, 800u);
+}
+
+struct Selective final : RecoveryVisitor {
+  std::uint64_t usable_up_to = 0;
+  std::string snapshot;
+  std::vector<std::uint64_t> records;
+  void on_identity(std::uint64_t) override {}
+  bool snapshot_usable(std::uint64_t events) override { return events <= usable_up_to; }
+  core::Status on_snapshot(std::uint64_t, std::string_view bytes) override {
+    snapshot = std::string(bytes);
+    return core::Ok{};
+  }
+  core::Status on_record(std::uint64_t seq, std::string_view) override {
+    records.push_back(seq);
+    return core::Ok{};
+  }
+};
+
+TEST(Journal, BatchModeAcknowledgesOnceWrittenWithoutWaitingForTheInterval) {
+  TempDirectory dir;
+  StorageOptions o = options(dir.path(), FsyncMode::batch);
+  o.fsync_interval_ms = 60'000;  // no timer could be what acknowledges
+  // A child process writes and acknowledges, then dies without closing anything (kill -9).
+  const pid_t child = ::fork();
+  if (child == 0) {
+    Collect c;
+    RecoveryReport r;
+    auto journal = Journal::open(o, c, r);
+    if (!journal.ok()) ::_exit(2);
+    bool acknowledged = false;
+    for (int i = 1; i <= 50; ++i) (*journal)->append("b" + std::to_string(i));
+    (*journal)->commit([&] { acknowledged = true; });
+    ::_exit(acknowledged ? 0 : 3);  // the callback ran inside commit(), before any fdatasync
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  ASSERT_EQ(WEXITSTATUS(status), 0);
+  Collect c;
+  RecoveryReport report;
+  auto journal = Journal::open(o, c, report);
+  ASSERT_TRUE(journal.ok()) << journal.error().message;
+  ASSERT_EQ(c.records.size(), 50u);  // in the kernel: survived the process
+  EXPECT_EQ(c.records.back().second, "b50");
+}
+
+TEST(Journal, AlwaysModeAcknowledgesOnlyAfterTheFdatasync) {
+  TempDirectory dir;
+  Collect c;
+  RecoveryReport r;
+  auto journal = Journal::open(options(dir.path(), FsyncMode::always), c, r);
+  ASSERT_TRUE(journal.ok());
+  std::atomic<bool> acknowledged{false};
+  (*journal)->append("a1");
+  (*journal)->commit([&] { acknowledged = true; });
+  (*journal)->flush();
+  EXPECT_TRUE(acknowledged.load());
+  EXPECT_GE((*journal)->stats().syncs, 1u);
+}
+
+TEST(Journal, AForkedSnapshotIsWrittenByTheChildAndRecovered) {
+  TempDirectory dir;
+  {
+    Collect c;
+    RecoveryReport r;
+    auto journal = Journal::open(options(dir.path()), c, r);
+    ASSERT_TRUE(journal.ok());
+    for (int i = 1; i <= 30; ++i) (*journal)->append("r" + std::to_string(i), [] {});
+    std::string state = "state-after-30";
+    ASSERT_TRUE((*journal)->fork_snapshot(30, 7, [&] { return state; }));
+    state = "changed in the parent after the fork";  // the child has its own copy
+    for (int i = 31; i <= 40; ++i) (*journal)->append("r" + std::to_string(i), [] {});
+    for (int i = 0; i < 500 && (*journal)->stats().snapshots == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    ASSERT_EQ((*journal)->stats().snapshots, 1u);
+  }
+  Selective c;
+  c.usable_up_to = 7;
+  RecoveryReport report;
+  auto journal = Journal::open(options(dir.path()), c, report);
+  ASSERT_TRUE(journal.ok()) << journal.error().message;
+  EXPECT_EQ(report.snapshot_seq, 30u);
+  EXPECT_EQ(c.snapshot, "state-after-30");
+  ASSERT_EQ(c.records.size(), 10u);
+  EXPECT_EQ(c.records.front(), 31u);
+}
+
+TEST(Journal, RecoveryUsesTheNewestSnapshotTheSinksHaveCaughtUpWith) {
+  TempDirectory dir;
+  {
+    Collect c;
+    RecoveryReport r;
+    auto journal = Journal::open(options(dir.path()), c, r);
+    ASSERT_TRUE(journal.ok());
+    (*journal)->retain_events_after([] { return 15; });  // the sinks confirmed events up to 15
+    for (int i = 1; i <= 10; ++i) (*journal)->append("r" + std::to_string(i), [] {});
+    (*journal)->write_snapshot(10, "ten", 5);
+    for (int i = 11; i <= 20; ++i) (*journal)->append("r" + std::to_string(i), [] {});
+    (*journal)->write_snapshot(20, "twenty", 12);
+    for (int i = 21; i <= 30; ++i) (*journal)->append("r" + std::to_string(i), [] {});
+    (*journal)->write_snapshot(30, "thirty", 20);
+    for (int i = 31; i <= 40; ++i) (*journal)->append("r" + std::to_string(i), [] {});
+    (*journal)->write_snapshot(40, "forty", 30);
+    (*journal)->flush();
+  }
+  // "twenty" (events 12) is the newest at or before the mark: kept with the two newest; "ten" went.
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(dir.path())) {
+    if (e.path().filename().string().rfind("snapshot-", 0) == 0) names.push_back(e.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  ASSERT_EQ(names.size(), 3u);
+  EXPECT_NE(names.front().find("00000000000000000020"), std::string::npos);
+  Selective c;
+  c.usable_up_to = 15;
+  RecoveryReport report;
+  auto journal = Journal::open(options(dir.path()), c, report);
+  ASSERT_TRUE(journal.ok()) << journal.error().message;
+  EXPECT_EQ(report.snapshot_seq, 20u);
+  EXPECT_EQ(c.snapshot, "twenty");
+  ASSERT_EQ(c.records.size(), 20u);  // 21..40: their events are made again
+  EXPECT_EQ(c.records.front(), 21u);
+}
+
+TEST(Journal, ReadsSnapshotsWrittenBeforeTheOutbox) {
+  TempDirectory dir;
+  {
+    Collect c;
+    RecoveryReport r;
+    auto journal = Journal::open(options(dir.path()), c, r);
+    ASSERT_TRUE(journal.ok());
+    for (int i = 1; i <= 12; ++i) (*journal)->append("r" + std::to_string(i), [] {});
+    (*journal)->flush();
+  }
+  // The earlier format: "ERSNAPF1", seq, length, crc, payload (no outbound sequence).
+  const std::string payload = "old-format-state";
+  std::string file = "ERSNAPF1";
+  const std::uint64_t seq = 10;
+  const std::uint64_t length = payload.size();
+  const std::uint32_t crc = crc32c(payload);
+  file.append(reinterpret_cast<const char*>(&seq), 8).append(reinterpret_cast<const char*>(&length), 8);
+  file.append(reinterpret_cast<const char*>(&crc), 4).append(payload);
+  std::ofstream(fs::path(dir.path()) / "snapshot-00000000000000000010.bin", std::ios::binary) << file;
+  Selective c;
+  c.usable_up_to = 0;  // it has no outbound sequence to compare: used as before
+  RecoveryReport report;
+  auto journal = Journal::open(options(dir.path()), c, report);
+  ASSERT_TRUE(journal.ok()) << journal.error().message;
+  EXPECT_EQ(report.snapshot_seq, 10u);
+  EXPECT_EQ(c.snapshot, "old-format-state");
+  EXPECT_EQ(c.records.size(), 2u);
 }
 
 }  // namespace

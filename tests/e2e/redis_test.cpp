@@ -213,5 +213,79 @@ TEST(Redis, Kill9WhileConsumingAppliesEveryEntryExactlyOnce) {
   EXPECT_EQ(daemon.wait_exit(5s), 0);
 }
 
+
+// The outbox: what was acknowledged while Redis was down is not lost with the process. After a
+// kill -9 the events after the publisher's mark are sent again, with the same eventId and sequence.
+TEST(Redis, EventsAcknowledgedWhileRedisWasDownAreSentAfterAKill9) {
+  RedisServer redis;
+  TempDir dir;
+  const std::string path = dir.write("router.toml", config(dir, redis));
+  redis.kill();
+  std::vector<std::string> ids;
+  {
+    DaemonProcess daemon({"--config", path}, dir.file("run1.log"));
+    const int port = daemon.wait_for_port();
+    ASSERT_GT(port, 0) << daemon.output();
+    for (int i = 0; i < 10; ++i) {
+      auto r = http_request(port, "POST", "/v1/events", request("down" + std::to_string(i)), auth);
+      ASSERT_EQ(r.status, 202) << r.body;
+      const std::size_t at = r.body.find("\"escalationIds\":[\"");
+      ASSERT_NE(at, std::string::npos) << r.body;
+      ids.push_back(r.body.substr(at + 18, 26));
+    }
+    daemon.signal(SIGKILL);
+    daemon.wait_exit(5s);
+  }
+  ASSERT_TRUE(redis.start());
+  DaemonProcess daemon({"--config", path}, dir.file("run2.log"));
+  ASSERT_GT(daemon.wait_for_port(), 0) << daemon.output();
+  RedisClient client(redis.port());
+  std::vector<std::string> events;
+  ASSERT_TRUE(eventually([&] {
+    events = stream_events(client, "out");
+    return events.size() >= 20;
+  }, 20s)) << daemon.output();
+  std::string all;
+  for (const auto& e : events) all += e + "\n";
+  for (const std::string& id : ids) EXPECT_NE(all.find("\"escalationId\":\"" + id + "\""), std::string::npos) << id << " missing\n" << all;
+  for (std::size_t i = 0; i < events.size(); ++i) EXPECT_EQ(sequence_of(events[i]), static_cast<long long>(i + 1)) << all;
+  EXPECT_TRUE(daemon.wait_for_output("outbox: sending 20 event(s) again to redis", 2s)) << daemon.output();
+  daemon.signal(SIGTERM);
+  EXPECT_EQ(daemon.wait_exit(5s), 0);
+}
+
+// The mark is kept at a clean stop: a restart sends nothing again.
+TEST(Redis, AfterACleanStopNothingIsSentAgain) {
+  RedisServer redis;
+  TempDir dir;
+  const std::string path = dir.write("router.toml", config(dir, redis));
+  RedisClient client(redis.port());
+  {
+    DaemonProcess daemon({"--config", path}, dir.file("run1.log"));
+    const int port = daemon.wait_for_port();
+    ASSERT_GT(port, 0) << daemon.output();
+    for (int i = 0; i < 5; ++i) ASSERT_EQ(http_request(port, "POST", "/v1/events", request("clean" + std::to_string(i)), auth).status, 202);
+    ASSERT_TRUE(eventually([&] { return stream_events(client, "out").size() == 10; })) << daemon.output();
+    daemon.signal(SIGTERM);
+    ASSERT_EQ(daemon.wait_exit(5s), 0);
+  }
+  DaemonProcess daemon({"--config", path}, dir.file("run2.log"));
+  const int port = daemon.wait_for_port();
+  ASSERT_GT(port, 0) << daemon.output();
+  ASSERT_EQ(http_request(port, "POST", "/v1/events", request("clean-after"), auth).status, 202);
+  std::vector<std::string> events;
+  ASSERT_TRUE(eventually([&] {
+    events = stream_events(client, "out");
+    return events.size() >= 12;
+  })) << daemon.output();
+  std::this_thread::sleep_for(200ms);
+  events = stream_events(client, "out");
+  ASSERT_EQ(events.size(), 12u);
+  for (std::size_t i = 0; i < events.size(); ++i) EXPECT_EQ(sequence_of(events[i]), static_cast<long long>(i + 1));
+  EXPECT_EQ(daemon.output().find("outbox: sending"), std::string::npos) << daemon.output();
+  daemon.signal(SIGTERM);
+  EXPECT_EQ(daemon.wait_exit(5s), 0);
+}
+
 }  // namespace
 }  // namespace router::testing
