@@ -65,8 +65,8 @@ adapters::http::ApiConfig api_config(const Config& config) { return {config.toke
 struct Daemon::State {
   explicit State(Config c)
       : config(std::move(c)),
-        io(1),
         http_ios(make_io_threads(config.server.threads)),
+        io(1),
         signals(io, SIGTERM, SIGINT, SIGHUP),
         watchdog(io),
         engine(adapters::engine::EngineOptions{}),
@@ -100,8 +100,9 @@ struct Daemon::State {
 
   std::mutex config_mutex;  // reloads come from signals and from the API
   Config config;
-  asio::io_context io;  // accepting, signals, Redis, callbacks, timers: the main thread
+  // Before io: its pending accept holds a socket of one of them, destroyed with io.
   std::vector<std::unique_ptr<asio::io_context>> http_ios;
+  asio::io_context io;  // accepting, signals, Redis, callbacks, timers: the main thread
   asio::signal_set signals;
   asio::steady_timer watchdog;
   adapters::engine::Engine engine;

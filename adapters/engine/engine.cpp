@@ -93,6 +93,7 @@ struct Engine::State : std::enable_shared_from_this<State> {
   // --- the core thread's own
   core::Router router;
   std::unique_ptr<storage::Journal> journal;
+  std::atomic<storage::Journal*> journal_for_stats{nullptr};  // read from other threads
   std::uint64_t snapshot_every = 0;
   std::uint64_t since_snapshot = 0;
   std::vector<std::shared_ptr<EventSink>> sinks;
@@ -284,6 +285,7 @@ Engine::~Engine() {
   }
   state_->wake.notify_one();
   if (state_->thread.joinable()) state_->thread.join();
+  state_->journal_for_stats = nullptr;
   state_->journal.reset();  // fdatasyncs, writes the marks, stops the sync thread
 }
 
@@ -368,6 +370,7 @@ void Engine::recover(const storage::StorageOptions& storage, core::RuleSet rules
       return done(core::Status(std::move(journal).error()), report);
     }
     s->journal = std::move(journal).value();
+    s->journal_for_stats = s->journal.get();
     s->snapshot_every = storage.snapshot_every;
     s->journal->retain_events_after([s] { return std::min(s->lowest_mark(), s->router.sequence()); });
     if (replay.given_up != 0) {
@@ -410,8 +413,8 @@ void Engine::recover(const storage::StorageOptions& storage, core::RuleSet rules
 }
 
 storage::JournalStats Engine::journal_stats() const {
-  // Read from any thread: the journal is set once, during recovery, and its stats are locked.
-  auto journal = state_->journal.get();
+  // From any thread: the journal is set once, during recovery, and its stats are locked.
+  storage::Journal* journal = state_->journal_for_stats.load();
   return journal != nullptr ? journal->stats() : storage::JournalStats{};
 }
 

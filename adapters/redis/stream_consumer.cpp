@@ -21,9 +21,23 @@ std::string default_consumer() {
 }
 }  // namespace
 
+// Acknowledgements wait on the core thread until the entry is durable, then run on the connection.
+class AckOutlet final : public engine::AnswerOutlet {
+ public:
+  explicit AckOutlet(Connection& connection) : connection_(connection) {}
+  void deliver(std::vector<std::function<void()>> acks) override {
+    connection_.dispatch([acks = std::move(acks)] {
+      for (const auto& ack : acks) ack();
+    });
+  }
+
+ private:
+  Connection& connection_;
+};
+
 struct StreamConsumer::State : std::enable_shared_from_this<State> {
   State(asio::io_context& io, RedisOptions opts, engine::Engine& e)
-      : options(std::move(opts)), engine(e), connection(io, options, "input-stream"), retry(io) {
+      : options(std::move(opts)), engine(e), connection(io, options, "input-stream"), retry(io), outlet(connection) {
     if (options.consumer.empty()) options.consumer = default_consumer();
   }
 
@@ -31,6 +45,7 @@ struct StreamConsumer::State : std::enable_shared_from_this<State> {
   engine::Engine& engine;
   Connection connection;
   asio::steady_timer retry;
+  AckOutlet outlet;
   std::uint64_t generation = 0;  // bumps on every (re)connect: stale loops stop
   std::chrono::steady_clock::time_point last_claim{};
   bool stopping = false;
@@ -148,9 +163,10 @@ struct StreamConsumer::State : std::enable_shared_from_this<State> {
     }
     std::weak_ptr<State> weak = shared_from_this();
     return engine.submit_all(std::move(commands), [weak, id](const std::vector<core::Outcome>&, const core::Router&) {
-      // Committed: acknowledge on the connection's strand.
+      // Applied; acknowledged on the connection's strand once the journal has it.
       if (auto self = weak.lock()) {
-        self->connection.dispatch([self, id] { self->ack(id); });
+        std::function<void()> ack = [self, id] { self->ack(id); };
+        if (!engine::defer_answer(self->outlet, ack)) self->connection.dispatch(std::move(ack));
       }
     });
   }
