@@ -44,16 +44,18 @@ class LogSink final : public adapters::engine::EventSink {
   }
 };
 
-// One io_context per HTTP I/O thread: its connections need no strand, and the core hands each
-// thread a batch's answers in one post.
+// One io_context per HTTP I/O thread: its connections need no strand, and a batch's answers go
+// back to each thread in one post. The main thread's context is the first of them: it also runs
+// the accepting, the signals, Redis and the callbacks, so a batch run there publishes without a
+// hand-off.
 std::vector<std::unique_ptr<asio::io_context>> make_io_threads(unsigned count) {
   std::vector<std::unique_ptr<asio::io_context>> out;
   for (unsigned i = 0; i < count; ++i) out.push_back(std::make_unique<asio::io_context>(1));
   return out;
 }
 
-std::vector<asio::io_context*> pointers(const std::vector<std::unique_ptr<asio::io_context>>& ios) {
-  std::vector<asio::io_context*> out;
+std::vector<asio::io_context*> pointers(asio::io_context& main, const std::vector<std::unique_ptr<asio::io_context>>& ios) {
+  std::vector<asio::io_context*> out{&main};
   for (const auto& io : ios) out.push_back(io.get());
   return out;
 }
@@ -65,13 +67,13 @@ adapters::http::ApiConfig api_config(const Config& config) { return {config.toke
 struct Daemon::State {
   explicit State(Config c)
       : config(std::move(c)),
-        http_ios(make_io_threads(config.server.threads)),
+        http_ios(make_io_threads(config.server.threads - 1)),
         io(1),
         signals(io, SIGTERM, SIGINT, SIGHUP),
         watchdog(io),
         engine(adapters::engine::EngineOptions{}),
         api(&engine, api_config(config)),
-        server(io, pointers(http_ios), config.server, [this](adapters::http::Request request, adapters::http::Respond respond) {
+        server(io, pointers(io, http_ios), config.server, [this](adapters::http::Request request, adapters::http::Respond respond) {
           api.handle(std::move(request), std::move(respond));
         }) {
     engine.add_sink(std::make_shared<LogSink>());

@@ -13,6 +13,7 @@
 #include <mutex>
 #include <thread>
 
+#include "adapters/metrics/registry.hpp"
 #include "router/core/input_codec.hpp"
 
 namespace router::adapters::engine {
@@ -35,7 +36,8 @@ struct Release {
   std::size_t inputs = 0;
 };
 
-thread_local Release* current_release = nullptr;  // set on the core thread while a batch runs
+thread_local Release* current_release = nullptr;  // set on the thread running a batch, while it does
+thread_local bool in_core = false;                 // this thread is inside the core's batch loop
 
 // "name sequence" per line.
 std::map<std::string, std::uint64_t, std::less<>> parse_marks(const std::string& text) {
@@ -81,19 +83,27 @@ struct Engine::State : std::enable_shared_from_this<State> {
 
   EngineOptions options;
   // --- shared with the submitting threads
-  std::mutex mutex;
-  std::condition_variable wake;
+  std::mutex mutex;  // the inbox
   std::vector<Job> inbox;
-  bool core_waiting = false;
-  bool exiting = false;
   std::atomic<std::size_t> pending{0};
   std::atomic<bool> ticking{true};
-  std::thread thread;
+  // The core runs on whichever thread finds it free (flat combining): that thread takes every
+  // input waiting, as one batch, until none is left. One thread at a time: no locks in the core.
+  std::mutex core_mutex;
+  // The ticker wakes for the core's next deadline (and the outbox marks) when no input comes.
+  std::mutex ticker_mutex;
+  std::condition_variable ticker_wake;
+  core::TimestampMs ticker_deadline = -1;  // what the ticker sleeps until (-1: nothing due)
+  bool ticker_kicked = false;
+  bool exiting = false;
+  std::atomic<bool> durable_sinks_known{false};
+  std::thread ticker;
 
-  // --- the core thread's own
+  // --- the core's own (under core_mutex)
   core::Router router;
   std::unique_ptr<storage::Journal> journal;
   std::atomic<storage::Journal*> journal_for_stats{nullptr};  // read from other threads
+  std::atomic<std::uint64_t> sequence_now{0};                  // router.sequence(), for other threads
   std::uint64_t snapshot_every = 0;
   std::uint64_t since_snapshot = 0;
   std::vector<std::shared_ptr<EventSink>> sinks;
@@ -101,6 +111,10 @@ struct Engine::State : std::enable_shared_from_this<State> {
   std::map<std::string, std::uint64_t, std::less<>> marks_written;
   std::chrono::steady_clock::time_point marks_due{};
   core::Outcome outcome;  // reused input after input
+  metrics::Histogram& batch_seconds = metrics::registry().histogram(
+      "escalation_router_core_batch_duration_seconds", "Time the core took for one batch of inputs (input processing stops meanwhile)");
+  metrics::Counter& batch_inputs = metrics::registry().counter(
+      "escalation_router_core_batch_inputs_total", "Inputs the core took in batches (over the batch count: the mean batch size)");
   std::unique_ptr<Release> release = std::make_unique<Release>();
 
   bool reserve(std::size_t count) {
@@ -114,43 +128,76 @@ struct Engine::State : std::enable_shared_from_this<State> {
   }
 
   void enqueue(Job job) {
-    bool notify = false;
-    {
-      std::lock_guard lock(mutex);
-      inbox.push_back(std::move(job));
-      notify = core_waiting;
-      core_waiting = false;
-    }
-    if (notify) wake.notify_one();  // one wake-up per batch: only when the core thread sleeps
+    std::lock_guard lock(mutex);
+    inbox.push_back(std::move(job));
   }
 
-  void start_thread() {
-    thread = std::thread([self = shared_from_this()] { self->run(); });
-  }
-
-  void run() {
+  // Runs the core on this thread unless another thread does; that one takes what was enqueued.
+  // `force`: run one batch even when the inbox is empty (the ticker: timers and marks).
+  void combine(bool force = false) {
+    if (in_core) return;  // a Done that submits: the running batch loop takes it next
     std::vector<Job> batch;
     for (;;) {
-      {
-        std::unique_lock lock(mutex);
-        while (inbox.empty() && !exiting) {
-          const core::TimestampMs deadline = ticking ? router.next_deadline() : -1;
-          const core::TimestampMs now = wall_clock_ms();
-          if (deadline >= 0 && deadline <= now) break;  // a timer is due
-          core_waiting = true;
-          auto wait = std::chrono::milliseconds(deadline >= 0 ? deadline - now : 1000);
-          if (!durable_sinks.empty()) wait = std::min<std::chrono::milliseconds>(wait, marks_interval);
-          wake.wait_for(lock, wait);
-          core_waiting = false;
-          if (!durable_sinks.empty() && inbox.empty()) break;  // time to look at the marks
-        }
-        if (exiting && inbox.empty()) break;
-        batch.swap(inbox);
+      std::unique_lock core(core_mutex, std::defer_lock);
+      if (force) {
+        core.lock();
+      } else if (!core.try_lock()) {
+        return;  // the thread inside looks at the inbox again before it leaves
       }
-      process(batch);
-      batch.clear();
+      in_core = true;
+      for (;;) {
+        {
+          std::lock_guard lock(mutex);
+          batch.swap(inbox);
+        }
+        if (batch.empty() && !force) break;
+        force = false;
+        process(batch);
+        batch.clear();
+      }
+      in_core = false;
+      core.unlock();
+      std::lock_guard lock(mutex);  // an input enqueued after the last look, before the unlock
+      if (inbox.empty()) return;
     }
-    save_marks(true);
+  }
+
+  void run_ticker() {
+    std::unique_lock lock(ticker_mutex);
+    while (!exiting) {
+      const auto now = std::chrono::system_clock::now();
+      auto until = now + (durable_sinks_known ? std::chrono::milliseconds(marks_interval) : std::chrono::milliseconds(1000));
+      if (ticker_deadline >= 0) {
+        until = std::min(until, std::chrono::system_clock::time_point(std::chrono::milliseconds(ticker_deadline)));
+      }
+      ticker_wake.wait_until(lock, until, [&] { return exiting || ticker_kicked; });
+      if (exiting) break;
+      ticker_kicked = false;
+      lock.unlock();
+      combine(true);
+      lock.lock();
+    }
+  }
+
+  // After a batch (core_mutex held): the ticker must wake for the core's next deadline. It is told
+  // only when that comes earlier than what it sleeps until.
+  void watch_deadline() {
+    const core::TimestampMs next = ticking ? router.next_deadline() : -1;
+    bool notify = false;
+    {
+      std::lock_guard lock(ticker_mutex);
+      notify = next >= 0 && (ticker_deadline < 0 || next < ticker_deadline);
+      ticker_deadline = next;
+    }
+    if (notify) ticker_wake.notify_one();
+  }
+
+  void kick_ticker() {
+    {
+      std::lock_guard lock(ticker_mutex);
+      ticker_kicked = true;
+    }
+    ticker_wake.notify_one();
   }
 
   // Applies one input into `into` and journals it.
@@ -167,6 +214,7 @@ struct Engine::State : std::enable_shared_from_this<State> {
   }
 
   void process(std::vector<Job>& batch) {
+    const auto t0 = std::chrono::steady_clock::now();
     Release& r = *release;
     current_release = &r;
     const core::TimestampMs now = wall_clock_ms();
@@ -212,7 +260,9 @@ struct Engine::State : std::enable_shared_from_this<State> {
       }
     }
     current_release = nullptr;
+    const auto t1 = std::chrono::steady_clock::now();
     for (const core::OutboundEvent& event : r.events) r.json.push_back(core::outbound_event_json(event));
+    const auto t2 = std::chrono::steady_clock::now();
     if (journal && snapshot_every != 0 && since_snapshot >= snapshot_every) {
       // A forked child writes it: input stops only for the fork.
       if (journal->fork_snapshot(journal->last_seq(), router.sequence(), [this] { return router.snapshot(); })) since_snapshot = 0;
@@ -228,7 +278,18 @@ struct Engine::State : std::enable_shared_from_this<State> {
     } else if (journal) {
       journal->commit(nullptr);
     }
+    const auto t3 = std::chrono::steady_clock::now();
+    sequence_now.store(router.sequence(), std::memory_order_relaxed);
     save_marks(false);
+    watch_deadline();
+    const double seconds = std::chrono::duration<double>(t3 - t0).count();
+    batch_seconds.observe(seconds);
+    batch_inputs.add(batch.size());
+    if (seconds > 0.05) {
+      auto ms = [](auto d) { return std::chrono::duration<double, std::milli>(d).count(); };
+      spdlog::warn("engine: a batch of {} inputs took {:.1f} ms (apply {:.1f}, serialize {:.1f}, journal write and snapshot fork {:.1f})",
+                   batch.size(), ms(t3 - t0), ms(t1 - t0), ms(t2 - t1), ms(t3 - t2));
+    }
   }
 
   // The batch is durable: its events to the sinks, its answers to their I/O threads.
@@ -276,15 +337,22 @@ struct Engine::State : std::enable_shared_from_this<State> {
   }
 };
 
-Engine::Engine(EngineOptions options) : state_(std::make_shared<State>(options)) { state_->start_thread(); }
+Engine::Engine(EngineOptions options) : state_(std::make_shared<State>(options)) {
+  state_->ticker = std::thread([s = state_.get()] { s->run_ticker(); });
+}
 
 Engine::~Engine() {
   {
-    std::lock_guard lock(state_->mutex);
+    std::lock_guard lock(state_->ticker_mutex);
     state_->exiting = true;
   }
-  state_->wake.notify_one();
-  if (state_->thread.joinable()) state_->thread.join();
+  state_->ticker_wake.notify_one();
+  if (state_->ticker.joinable()) state_->ticker.join();
+  state_->combine();  // what is still queued
+  {
+    std::lock_guard core(state_->core_mutex);
+    state_->save_marks(true);
+  }
   state_->journal_for_stats = nullptr;
   state_->journal.reset();  // fdatasyncs, writes the marks, stops the sync thread
 }
@@ -296,6 +364,7 @@ std::vector<core::RuleError> Engine::start_in_memory(const core::RuleSet& rules)
   job.kind = State::Job::Kind::control;
   job.control = [s = state_.get(), &rules, &result] { result.set_value(s->router.load_rules(rules)); };
   state_->enqueue(std::move(job));
+  state_->combine();
   return future.get();
 }
 
@@ -360,6 +429,7 @@ void Engine::recover(const storage::StorageOptions& storage, core::RuleSet rules
     std::uint64_t lowest = std::numeric_limits<std::uint64_t>::max();
     for (const auto& sink : s->sinks) {
       if (sink->outbox_name().empty()) continue;
+      s->durable_sinks_known = true;
       s->durable_sinks.push_back(sink.get());
       auto it = marks.find(sink->outbox_name());
       if (it != marks.end()) lowest = std::min(lowest, it->second);
@@ -372,7 +442,8 @@ void Engine::recover(const storage::StorageOptions& storage, core::RuleSet rules
     s->journal = std::move(journal).value();
     s->journal_for_stats = s->journal.get();
     s->snapshot_every = storage.snapshot_every;
-    s->journal->retain_events_after([s] { return std::min(s->lowest_mark(), s->router.sequence()); });
+    s->sequence_now = s->router.sequence();
+    s->journal->retain_events_after([s] { return std::min(s->lowest_mark(), s->sequence_now.load(std::memory_order_relaxed)); });
     if (replay.given_up != 0) {
       report.warnings.push_back(std::to_string(replay.given_up) + " outbound events behind the sinks' marks are too many to send again (max " +
                                 std::to_string(s->options.max_resend_events) + "); the oldest are not resent");
@@ -410,6 +481,7 @@ void Engine::recover(const storage::StorageOptions& storage, core::RuleSet rules
     done(core::Ok{}, report);
   };
   state_->enqueue(std::move(job));
+  state_->kick_ticker();  // recovery runs on the ticker thread: the caller goes on serving /readyz
 }
 
 storage::JournalStats Engine::journal_stats() const {
@@ -432,6 +504,7 @@ bool Engine::submit_checked(Check check, core::Command command, Done done) {
   job.check = std::move(check);
   job.done = std::move(done);
   state_->enqueue(std::move(job));
+  state_->combine();
   return true;
 }
 
@@ -444,6 +517,7 @@ bool Engine::submit_all(std::vector<core::Command> commands, DoneMany done) {
   job.commands = std::move(commands);
   job.done_many = std::move(done);
   state_->enqueue(std::move(job));
+  state_->combine();
   return true;
 }
 
@@ -455,14 +529,12 @@ bool Engine::read(Read read) {
   job.kind = State::Job::Kind::read;
   job.read = std::move(read);
   state_->enqueue(std::move(job));
+  state_->combine();
   return true;
 }
 
 std::size_t Engine::pending_inputs() const { return state_->pending.load(std::memory_order_relaxed); }
 
-void Engine::stop() {
-  state_->ticking = false;
-  state_->enqueue(State::Job{State::Job::Kind::control, {}, {}, {}, {}, {}, {}, [] {}});
-}
+void Engine::stop() { state_->ticking = false; }
 
 }  // namespace router::adapters::engine
