@@ -72,6 +72,8 @@ core::Command input(std::uint64_t n, const core::Router& router) {
 
 struct Replay final : adapters::storage::RecoveryVisitor {
   core::Router router;
+  bool with_events = false;  // as the daemon replays when a durable sink's mark is behind (the outbox)
+  core::Outcome outcome;
   void on_identity(std::uint64_t seed) override { router = core::Router(core::RouterOptions{seed}); }
   core::Status on_snapshot(std::uint64_t, std::string_view bytes) override {
     auto r = core::Router::restore(bytes);
@@ -82,7 +84,11 @@ struct Replay final : adapters::storage::RecoveryVisitor {
   core::Status on_record(std::uint64_t, std::string_view payload) override {
     auto in = core::decode_input(payload);
     if (!in) return std::move(in).error();
-    router.apply_quietly(*in);
+    if (with_events) {
+      router.apply(*in, outcome);
+    } else {
+      router.apply_quietly(*in);
+    }
     return core::Ok{};
   }
 };
@@ -123,6 +129,7 @@ int main(int argc, char** argv) {
   for (const auto& e : std::filesystem::directory_iterator(dir)) bytes += e.file_size();
   const auto start = std::chrono::steady_clock::now();
   Replay replay;
+  replay.with_events = argc > 2 && std::string_view(argv[2]) == "--with-events";
   adapters::storage::RecoveryReport report;
   auto journal = adapters::storage::Journal::open(options, replay, report);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -15,6 +15,8 @@
 #include <limits>
 #include <optional>
 #include <sstream>
+#include <sched.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "adapters/metrics/registry.hpp"
@@ -487,6 +489,13 @@ bool Journal::fork_snapshot(std::uint64_t seq, std::uint64_t events, const std::
   const pid_t pid = ::fork();
   if (pid == 0) {
     // The child: a copy of the parent's memory at this instant, one thread. Memory and files only.
+    // It runs only on CPU time nothing else wants, and writes at idle I/O priority: a snapshot
+    // never competes with the requests the parent serves meanwhile.
+    sched_param idle{};
+    ::sched_setscheduler(0, SCHED_IDLE, &idle);
+    constexpr int ioprio_class_idle = 3;
+    constexpr int ioprio_class_shift = 13;
+    ::syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, ioprio_class_idle << ioprio_class_shift);
     const std::string bytes = serialize();
     const std::string file = snapshot_file(seq, events, bytes);
     ::_exit(write_durably(options_.dir, (fs::path(options_.dir) / snapshot_name(seq)).string(), file) ? 0 : 1);
