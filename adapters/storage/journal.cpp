@@ -435,8 +435,8 @@ void Journal::commit(Committed committed) {
   const bool was_synced = synced_seq_ == written_seq_;
   if (!buffer_.empty()) write_buffer_locked();
   if (options_.fsync == FsyncMode::always) {
-    if (synced_seq_ == written_seq_ && waiting_.empty()) {
-      lock.unlock();
+    if (synced_seq_ == written_seq_ && waiting_.empty() && !round_running_) {
+      lock.unlock();  // nothing unsynced, no callback of the sync thread still running: in order
       if (committed) committed();
       return;
     }
@@ -558,7 +558,7 @@ void Journal::run_sync() {
   std::unique_lock lock(mutex_);
   for (;;) {
     auto work = [&] {
-      return stopping_ || flush_requested_ || !snapshots_.empty() || !files_.empty() || !retired_fds_.empty() ||
+      return stopping_ || flush_requested_ || !snapshots_.empty() || !files_.empty() || !retired_fds_.empty() || !waiting_.empty() ||
              (syncing && written_seq_ > synced_seq_);
     };
     sync_wake_.wait(lock, work);
