@@ -31,7 +31,7 @@ namespace asio = boost::asio;
 
 namespace {
 
-// Until the Redis publisher and HTTP callbacks exist, outbound events go to the log (debug).
+// Every outbound event in the log at debug level (log.level = "debug"), beside Redis and callbacks.
 class LogSink final : public adapters::engine::EventSink {
  public:
   void publish(const adapters::engine::OutboundBatch& batch) override {
