@@ -14,7 +14,7 @@
 #include <random>
 
 #include "adapters/delivery/http_client.hpp"
-#include "adapters/http/auth.hpp"
+#include "adapters/crypto/standard_webhooks.hpp"
 #include "adapters/metrics/registry.hpp"
 #include "adapters/platforms/encoders.hpp"
 #include "adapters/storage/journal.hpp"
@@ -301,7 +301,7 @@ struct DeliveryService::State : std::enable_shared_from_this<State>, storage::Re
       const auto seconds = now_ms() / 1000;
       call.headers.emplace_back("webhook-id", d.id);
       call.headers.emplace_back("webhook-timestamp", std::to_string(seconds));
-      call.headers.emplace_back("webhook-signature", http::sign_standard_webhook(source->second.callback->secret, d.id, seconds, d.body));
+      call.headers.emplace_back("webhook-signature", crypto::sign_standard_webhook(source->second.callback->secret, d.id, seconds, d.body));
     }
     const auto started = std::chrono::steady_clock::now();
     client.send(std::move(call), [self = shared_from_this(), id = d.id, started](HttpResult result) {

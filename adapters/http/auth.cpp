@@ -2,7 +2,14 @@
 
 #include <algorithm>
 
+#include "adapters/crypto/standard_webhooks.hpp"
+
 namespace router::adapters::http {
+
+using crypto::constant_time_equals;
+using crypto::sha256;
+using crypto::sign_standard_webhook;
+
 namespace {
 
 std::string_view bearer_token(std::string_view authorization) {
@@ -11,16 +18,6 @@ std::string_view bearer_token(std::string_view authorization) {
     return authorization.substr(prefix.size());
   }
   return {};
-}
-
-std::string webhook_key(std::string_view secret) {
-  if (secret.substr(0, 6) == "whsec_") {
-    secret.remove_prefix(6);
-  }
-  if (auto decoded = base64_decode(secret)) {
-    return *decoded;
-  }
-  return std::string(secret);  // not base64: use the bytes as they are
 }
 
 }  // namespace
@@ -40,7 +37,7 @@ std::optional<Principal> TokenAuthenticator::authenticate(const Request& request
   if (token.empty()) {
     return std::nullopt;
   }
-  const Digest presented = sha256(token);
+  const crypto::Digest presented = sha256(token);
   std::optional<Principal> found;
   for (const Entry& entry : tokens_) {  // no early exit: the time does not tell which token matched
     if (constant_time_equals(entry.digest, presented) && !found) {
@@ -48,15 +45,6 @@ std::optional<Principal> TokenAuthenticator::authenticate(const Request& request
     }
   }
   return found;
-}
-
-std::string sign_standard_webhook(std::string_view secret, std::string_view id, std::int64_t timestamp_seconds,
-                                  std::string_view body) {
-  std::string content;
-  content.reserve(id.size() + body.size() + 24);
-  content.append(id).append(".").append(std::to_string(timestamp_seconds)).append(".").append(body);
-  const Digest mac = hmac_sha256(webhook_key(secret), content);
-  return "v1," + base64_encode(std::string_view(reinterpret_cast<const char*>(mac.data()), mac.size()));
 }
 
 WebhookVerification verify_standard_webhook(std::string_view secret, const Request& request, core::TimestampMs now_ms,

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "adapters/http/auth_options.hpp"
-#include "adapters/http/crypto.hpp"
+#include "adapters/crypto/crypto.hpp"
 #include "adapters/http/message.hpp"
 #include "adapters/platforms/source_options.hpp"
 #include "router/core/time.hpp"
@@ -35,7 +35,7 @@ class TokenAuthenticator {
 
  private:
   struct Entry {
-    Digest digest;
+    crypto::Digest digest;
     Principal principal;
   };
   std::vector<Entry> tokens_;
@@ -50,10 +50,6 @@ struct WebhookVerification {
 };
 WebhookVerification verify_standard_webhook(std::string_view secret, const Request& request, core::TimestampMs now_ms,
                                             core::DurationMs tolerance_ms = 300'000);
-// The signature a sender puts in "webhook-signature" (used by outbound delivery and tests).
-std::string sign_standard_webhook(std::string_view secret, std::string_view id, std::int64_t timestamp_seconds,
-                                  std::string_view body);
-
 // A source's inbound auth. Returns "" when authenticated, else why not.
 std::string verify_source_auth(const platforms::SourceSpec& source, const Request& request, core::TimestampMs now_ms,
                                std::string* idempotency_key);

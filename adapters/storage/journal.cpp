@@ -61,6 +61,21 @@ std::vector<std::pair<std::uint64_t, std::string>> list(const std::string& dir, 
   return out;
 }
 
+// Reads at most `limit` bytes from fd into `out` (shorter at the end of the file); closes fd.
+bool read_up_to(int fd, std::size_t limit, std::string& out) {
+  out.resize(limit);
+  std::size_t done = 0;
+  while (done < limit) {
+    const ssize_t n = ::read(fd, out.data() + done, limit - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    done += static_cast<std::size_t>(n);
+  }
+  ::close(fd);
+  out.resize(done);
+  return true;
+}
+
 bool read_file(const std::string& path, std::string& out) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return false;
@@ -69,17 +84,7 @@ bool read_file(const std::string& path, std::string& out) {
     ::close(fd);
     return false;
   }
-  out.resize(static_cast<std::size_t>(st.st_size));
-  std::size_t done = 0;
-  while (done < out.size()) {
-    const ssize_t n = ::read(fd, out.data() + done, out.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    done += static_cast<std::size_t>(n);
-  }
-  ::close(fd);
-  out.resize(done);
-  return true;
+  return read_up_to(fd, static_cast<std::size_t>(st.st_size), out);
 }
 
 bool write_all(int fd, std::string_view data) {
@@ -138,17 +143,7 @@ std::uint32_t record_crc(std::uint64_t seq, std::string_view payload) {
 bool read_prefix(const std::string& path, std::size_t limit, std::string& out) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return false;
-  out.resize(limit);
-  std::size_t done = 0;
-  while (done < limit) {
-    const ssize_t n = ::read(fd, out.data() + done, limit - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    done += static_cast<std::size_t>(n);
-  }
-  ::close(fd);
-  out.resize(done);
-  return true;
+  return read_up_to(fd, limit, out);
 }
 
 struct SnapshotHeader {

@@ -6,7 +6,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "adapters/http/auth.hpp"
+#include "adapters/crypto/standard_webhooks.hpp"
 #include "support/daemon_process.hpp"
 #include "support/http_client.hpp"
 
@@ -220,7 +220,7 @@ TEST_F(Api, StandardWebhooksSignaturesAreVerified) {
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   auto signed_headers = [&](const std::string& id, std::int64_t ts, const std::string& payload) {
     return Headers{{"webhook-id", id}, {"webhook-timestamp", std::to_string(ts)},
-                   {"webhook-signature", "v1,bm90aGluZw== " + adapters::http::sign_standard_webhook(hmac_secret, id, ts, payload)}};
+                   {"webhook-signature", "v1,bm90aGluZw== " + adapters::crypto::sign_standard_webhook(hmac_secret, id, ts, payload)}};
   };
   auto ok = call("POST", "/v1/webhooks/hooks", body, "", signed_headers("msg_1", now, body));
   ASSERT_EQ(ok.status, 202) << ok.body;

@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-namespace router::adapters::http {
+namespace router::adapters::crypto {
 
 using Digest = std::array<unsigned char, 32>;
 
@@ -18,4 +18,4 @@ bool constant_time_equals(const Digest& a, const Digest& b);
 // Equal strings, in time that depends only on the lengths (compares digests).
 bool constant_time_equals(std::string_view a, std::string_view b);
 
-}  // namespace router::adapters::http
+}  // namespace router::adapters::crypto

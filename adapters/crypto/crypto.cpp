@@ -1,11 +1,11 @@
-#include "adapters/http/crypto.hpp"
+#include "adapters/crypto/crypto.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
 
-namespace router::adapters::http {
+namespace router::adapters::crypto {
 
 Digest sha256(std::string_view data) {
   Digest out{};
@@ -97,4 +97,4 @@ bool constant_time_equals(std::string_view a, std::string_view b) {
   return same && a.size() == b.size();
 }
 
-}  // namespace router::adapters::http
+}  // namespace router::adapters::crypto
