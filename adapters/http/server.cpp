@@ -226,9 +226,23 @@ struct Server::State : std::enable_shared_from_this<State> {
           break;
         }
       }
-      conn->lowest.expires_after(ms(options.request_timeout_ms));
-      auto [rec, body_bytes] = co_await bhttp::async_read(stream, buffer, parser, use_tuple);
-      (void)body_bytes;
+      // A small body usually came with the headers: parse it from the buffer, no read, no timer.
+      boost::system::error_code rec;
+      while (!parser.is_done() && buffer.size() != 0) {
+        const std::size_t used = parser.put(buffer.data(), rec);
+        buffer.consume(used);
+        if (rec == bhttp::error::need_more) {
+          rec = {};
+          break;
+        }
+        if (rec || used == 0) break;
+      }
+      if (!rec && !parser.is_done()) {
+        conn->lowest.expires_after(ms(options.request_timeout_ms));
+        auto [read_ec, body_bytes] = co_await bhttp::async_read(stream, buffer, parser, use_tuple);
+        (void)body_bytes;
+        rec = read_ec;
+      }
       if (rec) {
         if (rec == bhttp::error::body_limit) {
           co_await write_response(*conn, stream, error_response(core::ErrorCode::payload_too_large,

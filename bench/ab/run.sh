@@ -12,7 +12,7 @@
 # Run the same tree on both sides first (A/A): its ratios show the noise floor (here 0.96-1.03 per
 # run, mean 1.00 over nine runs): average many runs, and trust only differences well above it.
 # Both sides are compiled without the profile a Release build trains (ROUTER_PGO): this compares
-# sources, and the profile's gain (BENCHMARKS.md, twelfth round) comes on top of either.
+# sources, and the profile's gain (BENCHMARKS.md, Core) comes on top of either.
 # Needs g++ and libjemalloc-dev; nothing here is built by CMake or CI.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
