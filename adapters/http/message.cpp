@@ -29,13 +29,28 @@ std::string_view Request::header(std::string_view name) const {
   return {};
 }
 
+int http_status(core::ErrorCode code) noexcept {
+  switch (code) {
+    case core::ErrorCode::invalid_argument: return 400;
+    case core::ErrorCode::unauthenticated: return 401;
+    case core::ErrorCode::permission_denied: return 403;
+    case core::ErrorCode::not_found: return 404;
+    case core::ErrorCode::conflict: return 409;
+    case core::ErrorCode::payload_too_large: return 413;
+    case core::ErrorCode::unsupported_media: return 415;
+    case core::ErrorCode::unavailable: return 503;
+    case core::ErrorCode::internal: return 500;
+  }
+  return 500;
+}
+
 Response error_response(const core::Error& error) {
   core::JsonWriter w;
   w.begin_object().key("error").begin_object();
   w.field("code", core::error_code_name(error.code)).field("message", error.message);
   w.end_object().end_object();
   Response response;
-  response.status = core::error_code_http_status(error.code);
+  response.status = http_status(error.code);
   response.body = std::move(w).str();
   if (error.code == core::ErrorCode::unavailable) {
     response.headers.emplace_back("Retry-After", "1");

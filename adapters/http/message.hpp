@@ -34,6 +34,9 @@ struct Response {
   std::string body;
 };
 
+// The HTTP status of a core error code (INVALID_ARGUMENT 400, NOT_FOUND 404, CONFLICT 409, ...).
+int http_status(core::ErrorCode code) noexcept;
+
 // {"error": {"code": "...", "message": "..."}} with the status the code maps to.
 Response error_response(const core::Error& error);
 Response error_response(core::ErrorCode code, std::string message);

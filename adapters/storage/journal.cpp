@@ -234,6 +234,13 @@ core::Result<std::unique_ptr<Journal>> Journal::open(const StorageOptions& optio
   auto seed = load_or_create_identity(options.dir);
   if (!seed) return std::move(seed).error();
   visitor.on_identity(*seed);
+  // A snapshot child stopped halfway (the daemon killed with its process group) leaves a temporary file.
+  for (const auto& entry : fs::directory_iterator(options.dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("snapshot-", 0) == 0 && name.size() > 8 && name.compare(name.size() - 8, 8, ".bin.tmp") == 0) {
+      fs::remove(entry.path(), ec);
+    }
+  }
 
   // The newest snapshot that verifies and that the visitor can use (its outbound sequence is not
   // past what the sinks confirmed); failing that, the oldest one that verifies.

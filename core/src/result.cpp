@@ -17,19 +17,4 @@ const char* error_code_name(ErrorCode code) noexcept {
   return "INTERNAL";
 }
 
-int error_code_http_status(ErrorCode code) noexcept {
-  switch (code) {
-    case ErrorCode::invalid_argument: return 400;
-    case ErrorCode::unauthenticated: return 401;
-    case ErrorCode::permission_denied: return 403;
-    case ErrorCode::not_found: return 404;
-    case ErrorCode::conflict: return 409;
-    case ErrorCode::payload_too_large: return 413;
-    case ErrorCode::unsupported_media: return 415;
-    case ErrorCode::unavailable: return 503;
-    case ErrorCode::internal: return 500;
-  }
-  return 500;
-}
-
 }  // namespace router::core

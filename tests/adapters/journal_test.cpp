@@ -359,6 +359,18 @@ TEST(Journal, RecoveryUsesTheNewestSnapshotTheSinksHaveCaughtUpWith) {
   EXPECT_EQ(c.records.front(), 21u);
 }
 
+TEST(Journal, ATemporaryFileOfASnapshotChildStoppedHalfwayIsRemoved) {
+  TempDirectory dir;
+  const fs::path leftover = fs::path(dir.path()) / "snapshot-00000000000000000007.bin.tmp";
+  std::ofstream(leftover) << "half a snapshot";
+  Collect c;
+  RecoveryReport report;
+  auto journal = Journal::open(options(dir.path()), c, report);
+  ASSERT_TRUE(journal.ok()) << journal.error().message;
+  EXPECT_FALSE(fs::exists(leftover));
+  EXPECT_EQ(report.snapshot_seq, 0u);
+}
+
 TEST(Journal, ReadsSnapshotsWrittenBeforeTheOutbox) {
   TempDirectory dir;
   {

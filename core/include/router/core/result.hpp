@@ -9,20 +9,20 @@
 
 namespace router::core {
 
+// Why something was refused. The transports map them (HTTP: adapters/http/message.hpp).
 enum class ErrorCode {
-  invalid_argument,   // 400
-  unauthenticated,    // 401
-  permission_denied,  // 403
-  not_found,          // 404
-  conflict,           // 409
-  payload_too_large,  // 413
-  unsupported_media,  // 415
-  unavailable,        // 503
-  internal,           // 500
+  invalid_argument,
+  unauthenticated,
+  permission_denied,
+  not_found,
+  conflict,
+  payload_too_large,
+  unsupported_media,
+  unavailable,
+  internal,
 };
 
 const char* error_code_name(ErrorCode code) noexcept;  // "INVALID_ARGUMENT", ...
-int error_code_http_status(ErrorCode code) noexcept;
 
 struct Error {
   ErrorCode code = ErrorCode::internal;
