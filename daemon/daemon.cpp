@@ -38,8 +38,10 @@ class LogSink final : public adapters::engine::EventSink {
     if (!spdlog::should_log(spdlog::level::debug)) {
       return;
     }
-    for (const std::string& json : batch.json) {
-      spdlog::debug("event {}{}", json, batch.resent ? " (sent again)" : "");
+    for (std::size_t i = 0; i < batch.events.size(); ++i) {
+      // The engine serializes only when a sink (Redis) wants it; at debug level this one does it itself.
+      spdlog::debug("event {}{}", i < batch.json.size() ? batch.json[i] : core::outbound_event_json(batch.events[i]),
+                    batch.resent ? " (sent again)" : "");
     }
   }
 };

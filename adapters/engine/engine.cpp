@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "adapters/metrics/registry.hpp"
+#include "adapters/storage/files.hpp"
 #include "router/core/input_codec.hpp"
 
 namespace router::adapters::engine {
@@ -108,6 +109,7 @@ struct Engine::State : std::enable_shared_from_this<State> {
   std::uint64_t since_snapshot = 0;
   std::vector<std::shared_ptr<EventSink>> sinks;
   std::vector<EventSink*> durable_sinks;
+  bool sinks_want_json = false;
   std::map<std::string, std::uint64_t, std::less<>> marks_written;
   std::chrono::steady_clock::time_point marks_due{};
   core::Outcome outcome;  // reused input after input
@@ -261,7 +263,9 @@ struct Engine::State : std::enable_shared_from_this<State> {
     }
     current_release = nullptr;
     const auto t1 = std::chrono::steady_clock::now();
-    for (const core::OutboundEvent& event : r.events) r.json.push_back(core::outbound_event_json(event));
+    if (sinks_want_json) {
+      for (const core::OutboundEvent& event : r.events) r.json.push_back(core::outbound_event_json(event));
+    }
     const auto t2 = std::chrono::steady_clock::now();
     if (journal && snapshot_every != 0 && since_snapshot >= snapshot_every) {
       // A forked child writes it: input stops only for the fork.
@@ -490,7 +494,10 @@ storage::JournalStats Engine::journal_stats() const {
   return journal != nullptr ? journal->stats() : storage::JournalStats{};
 }
 
-void Engine::add_sink(std::shared_ptr<EventSink> sink) { state_->sinks.push_back(std::move(sink)); }
+void Engine::add_sink(std::shared_ptr<EventSink> sink) {
+  state_->sinks_want_json = state_->sinks_want_json || sink->wants_json();
+  state_->sinks.push_back(std::move(sink));
+}
 
 bool Engine::submit(core::Command command, Done done) { return submit_checked(nullptr, std::move(command), std::move(done)); }
 

@@ -29,10 +29,10 @@
 namespace router::adapters::engine {
 
 // A durable batch's outbound events, in sequence order, each also serialized once
-// (core::outbound_event_json) for sinks that send JSON. Valid during the call only.
+// (core::outbound_event_json) when a sink asked for it (wants_json). Valid during the call only.
 struct OutboundBatch {
   std::span<const core::OutboundEvent> events;
-  std::span<const std::string> json;  // json[i] is events[i]
+  std::span<const std::string> json;  // json[i] is events[i]; empty when no sink wants JSON
   bool resent = false;                // sent again after a restart (their marks were behind)
 };
 
@@ -42,6 +42,8 @@ class EventSink {
  public:
   virtual ~EventSink() = default;
   virtual void publish(const OutboundBatch& batch) = 0;
+  // Whether it reads batch.json: the engine serializes each event once if any sink does, else never.
+  virtual bool wants_json() const { return false; }
   // A durable sink has a name (its key in outbox.marks; others return ""), is told at start the
   // sequence it resumes after (its mark, or the current sequence when it has none), and reports
   // the sequence up to which it has confirmed every event handed to it (or given it up, counted

@@ -31,6 +31,7 @@ class Publisher final : public engine::EventSink {
   void stop();
   void close_now();  // after the io_context stopped: frees the connection at once
   void publish(const engine::OutboundBatch& batch) override;
+  bool wants_json() const override { return true; }
   std::string_view outbox_name() const override { return "redis"; }
   void resume_after(std::uint64_t sequence) override;
   std::uint64_t confirmed_sequence() const override;

@@ -23,6 +23,8 @@
 
 #include "adapters/metrics/registry.hpp"
 #include "adapters/storage/crc32c.hpp"
+#include "adapters/storage/files.hpp"
+#include "adapters/storage/snapshot_file.hpp"
 
 namespace router::adapters::storage {
 namespace {
@@ -32,170 +34,15 @@ namespace fs = std::filesystem;
 constexpr std::size_t header_bytes = 16;
 constexpr std::uint64_t max_segment_bytes = 64ULL << 20;
 constexpr std::uint32_t max_record_bytes = 32U << 20;
-constexpr std::string_view snapshot_magic_v1 = "ERSNAPF1";  // without the outbound sequence
-constexpr std::string_view snapshot_magic = "ERSNAPF2";
-constexpr std::size_t snapshot_header_v1 = 28;
-constexpr std::size_t snapshot_header = 36;
-
-std::string sys_error(const std::string& what) { return what + ": " + std::strerror(errno); }
-
-std::string numbered(const std::string& dir, const char* prefix, std::uint64_t n, const char* suffix) {
-  char name[64];
-  std::snprintf(name, sizeof name, "%s%020llu%s", prefix, static_cast<unsigned long long>(n), suffix);
-  return (fs::path(dir) / name).string();
-}
-
-// Files "<prefix><number><suffix>" in dir, sorted by number.
-std::vector<std::pair<std::uint64_t, std::string>> list(const std::string& dir, std::string_view prefix, std::string_view suffix) {
-  std::vector<std::pair<std::uint64_t, std::string>> out;
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(dir, ec)) {
-    const std::string name = entry.path().filename().string();
-    if (name.size() <= prefix.size() + suffix.size() || name.compare(0, prefix.size(), prefix) != 0 ||
-        name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0) {
-      continue;
-    }
-    const std::string digits = name.substr(prefix.size(), name.size() - prefix.size() - suffix.size());
-    if (digits.empty() || !std::all_of(digits.begin(), digits.end(), ::isdigit)) continue;
-    out.emplace_back(std::stoull(digits), entry.path().string());
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
-// Reads at most `limit` bytes from fd into `out` (shorter at the end of the file); closes fd.
-bool read_up_to(int fd, std::size_t limit, std::string& out) {
-  out.resize(limit);
-  std::size_t done = 0;
-  while (done < limit) {
-    const ssize_t n = ::read(fd, out.data() + done, limit - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    done += static_cast<std::size_t>(n);
-  }
-  ::close(fd);
-  out.resize(done);
-  return true;
-}
-
-bool read_file(const std::string& path, std::string& out) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    ::close(fd);
-    return false;
-  }
-  return read_up_to(fd, static_cast<std::size_t>(st.st_size), out);
-}
-
-bool write_all(int fd, std::string_view data) {
-  while (!data.empty()) {
-    const ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    data.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return true;
-}
-
-void fsync_dir(const std::string& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
-  if (fd >= 0) {
-    ::fsync(fd);
-    ::close(fd);
-  }
-}
-
-// Writes `content` to `path` atomically: a temporary file, fsync, rename, fsync of the directory.
-bool write_durably(const std::string& dir, const std::string& path, std::string_view content) {
-  const std::string tmp = path + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return false;
-  const bool ok = write_all(fd, content) && ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    ::unlink(tmp.c_str());
-    return false;
-  }
-  fsync_dir(dir);
-  return true;
-}
-
-void put_u32(std::string& out, std::uint32_t v) { out.append(reinterpret_cast<const char*>(&v), 4); }
-void put_u64(std::string& out, std::uint64_t v) { out.append(reinterpret_cast<const char*>(&v), 8); }
-std::uint32_t get_u32(std::string_view in, std::size_t at) {
-  std::uint32_t v;
-  std::memcpy(&v, in.data() + at, 4);
-  return v;
-}
-std::uint64_t get_u64(std::string_view in, std::size_t at) {
-  std::uint64_t v;
-  std::memcpy(&v, in.data() + at, 8);
-  return v;
-}
 
 std::uint32_t record_crc(std::uint64_t seq, std::string_view payload) {
   return crc32c(payload, crc32c(std::string_view(reinterpret_cast<const char*>(&seq), 8)));
 }
 
-// Reads at most `limit` bytes of the start of a file.
-bool read_prefix(const std::string& path, std::size_t limit, std::string& out) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  return read_up_to(fd, limit, out);
-}
-
-struct SnapshotHeader {
-  std::uint64_t seq = 0;
-  std::uint64_t length = 0;
-  std::uint32_t crc = 0;
-  std::uint64_t events = 0;
-  bool has_events = false;
-  std::size_t size = 0;  // of the header
-};
-
-std::optional<SnapshotHeader> parse_snapshot_header(std::string_view bytes) {
-  SnapshotHeader h;
-  if (bytes.size() >= snapshot_header && bytes.substr(0, 8) == snapshot_magic) {
-    h.events = get_u64(bytes, 28);
-    h.has_events = true;
-    h.size = snapshot_header;
-  } else if (bytes.size() >= snapshot_header_v1 && bytes.substr(0, 8) == snapshot_magic_v1) {
-    h.size = snapshot_header_v1;
-  } else {
-    return std::nullopt;
-  }
-  h.seq = get_u64(bytes, 8);
-  h.length = get_u64(bytes, 16);
-  h.crc = get_u32(bytes, 24);
-  return h;
-}
-
-std::string snapshot_file(std::uint64_t seq, std::uint64_t events, std::string_view bytes) {
-  std::string file;
-  file.reserve(bytes.size() + snapshot_header);
-  file.append(snapshot_magic);
-  put_u64(file, seq);
-  put_u64(file, bytes.size());
-  put_u32(file, crc32c(bytes));
-  put_u64(file, events);
-  file += bytes;
-  return file;
-}
-
-std::string snapshot_name(std::uint64_t seq) {
-  char name[64];
-  std::snprintf(name, sizeof name, "snapshot-%020llu.bin", static_cast<unsigned long long>(seq));
-  return name;
-}
-
 core::Result<std::uint64_t> load_or_create_identity(const std::string& dir) {
   const std::string path = (fs::path(dir) / "router.meta").string();
   std::string text;
-  if (read_file(path, text)) {
+  if (read_whole_file(path, text)) {
     const std::string key = "id_seed=";
     const std::size_t at = text.find(key);
     if (at == std::string::npos) return core::invalid_argument(path + ": no id_seed");
@@ -219,11 +66,6 @@ metrics::Histogram& fsync_histogram(const std::string& dir) {
 
 }  // namespace
 
-bool write_file_durably(const std::string& dir, const std::string& name, std::string_view content) {
-  return write_durably(dir, (fs::path(dir) / name).string(), content);
-}
-
-bool read_whole_file(const std::string& path, std::string& out) { return read_file(path, out); }
 
 Journal::Journal(StorageOptions options, std::uint64_t next_seq, std::uint64_t id_seed)
     : options_(std::move(options)), id_seed_(id_seed), next_seq_(next_seq), written_seq_(next_seq - 1), synced_seq_(next_seq - 1) {}
@@ -249,7 +91,7 @@ core::Result<std::unique_ptr<Journal>> Journal::open(const StorageOptions& optio
   auto snapshots = list(options.dir, "snapshot-", ".bin");
   auto try_load = [&](const std::string& path) -> std::string {
     std::string bytes;
-    if (!read_file(path, bytes)) return "unreadable";
+    if (!read_whole_file(path, bytes)) return "unreadable";
     auto header = parse_snapshot_header(bytes);
     if (!header) return "not a snapshot";
     const std::string_view payload = std::string_view(bytes).substr(header->size);
@@ -296,7 +138,7 @@ core::Result<std::unique_ptr<Journal>> Journal::open(const StorageOptions& optio
     }
     const std::string& path = segments[i].second;
     std::string data;
-    if (!read_file(path, data)) return core::invalid_argument(sys_error("cannot read " + path));
+    if (!read_whole_file(path, data)) return core::invalid_argument(sys_error("cannot read " + path));
     std::size_t offset = 0;
     while (offset < data.size()) {
       const std::size_t remaining = data.size() - offset;
@@ -520,7 +362,7 @@ bool Journal::fork_snapshot(std::uint64_t seq, std::uint64_t events, const std::
     constexpr int ioprio_class_shift = 13;
     ::syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, ioprio_class_idle << ioprio_class_shift);
     const std::string bytes = serialize();
-    const std::string file = snapshot_file(seq, events, bytes);
+    const std::string file = encode_snapshot_file(seq, events, bytes);
     ::_exit(write_durably(options_.dir, (fs::path(options_.dir) / snapshot_name(seq)).string(), file) ? 0 : 1);
   }
   const double fork_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
@@ -640,7 +482,7 @@ void Journal::run_sync() {
     }
     for (const SnapshotJob& job : jobs) {
       const std::string name = snapshot_name(job.seq);
-      if (!write_durably(options_.dir, (fs::path(options_.dir) / name).string(), snapshot_file(job.seq, job.events, job.bytes))) {
+      if (!write_durably(options_.dir, (fs::path(options_.dir) / name).string(), encode_snapshot_file(job.seq, job.events, job.bytes))) {
         spdlog::error("journal: cannot write snapshot {}: {}", name, std::strerror(errno));
         continue;
       }

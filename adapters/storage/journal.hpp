@@ -63,10 +63,6 @@ struct JournalStats {
   double last_snapshot_fork_ms = 0;  // how long the fork stopped the caller
 };
 
-// Writes `content` to dir/name atomically: a temporary file, fsync, rename, fsync of the directory.
-bool write_file_durably(const std::string& dir, const std::string& name, std::string_view content);
-bool read_whole_file(const std::string& path, std::string& out);
-
 class Journal {
  public:
   // Opens storage.dir: recovers (snapshot + tail, torn tail truncated; corruption in the middle is an
